@@ -1,0 +1,11 @@
+//! Reproducible execution (REE): the same job gives the same bits on any machine, any thread
+//! count and any SIMD width, so a dispute can be settled by re-running one operation.
+//!
+//! Layers, bottom up:
+//! - [`tensor`]: row-major f32 tensors and their canonical hash.
+//! - [`kernels`]: every op's scalar reference and its fast path (SIMD + threads), bit-identical.
+//! - [`ops`]: the [`ops::Op`] descriptor enum and [`ops::execute`], the one entry point for every
+//!   operation a training step records (forward, backward, optimizer update).
+
+pub mod error;
+pub use error::ReeError;
