@@ -8,4 +8,12 @@
 //!   operation a training step records (forward, backward, optimizer update).
 
 pub mod error;
+pub mod kernels;
+pub mod ops;
+pub mod tensor;
+
+
 pub use error::ReeError;
+pub use kernels::{Exec, KernelChoice};
+pub use ops::{KERNEL_SEMANTICS_VERSION, Op, execute};
+pub use tensor::Tensor;

@@ -1,0 +1,353 @@
+//! Matrix multiply: the scalar reference and the packed, register-tiled, threaded fast path.
+//!
+//! **Canonical order.** `C[i, j]` is one FMA chain over `k = 0..K` in ascending order:
+//! `acc = +0.0; for k in 0..K { acc = fma(A[i,k], B[k,j], acc) }; C[i,j] = acc`, with `fma`
+//! rounding once (`f32::mul_add` in the reference, `vfmadd` in SIMD). `K` is never split or
+//! reordered; blocking over `K` only stores the running accumulator in `C` and loads it back,
+//! which does not change its bits. Threads split rows of `C` only.
+//!
+//! Inputs are strided views ([`MatRef`]) so the transposed forms backward needs (`A·Bᵀ`, `Aᵀ·B`)
+//! and per-head slices of attention run through the same kernels without copies.
+
+use rayon::prelude::*;
+
+use super::matmul_simd as simd;
+use super::{Exec, Isa};
+
+/// A read-only strided matrix view: element `(i, k)` is `data[i * rs + k * cs]`.
+#[derive(Clone, Copy, Debug)]
+pub struct MatRef<'a> {
+    /// The backing storage.
+    pub data: &'a [f32],
+    /// Row stride.
+    pub rs: usize,
+    /// Column stride.
+    pub cs: usize,
+}
+
+impl<'a> MatRef<'a> {
+    /// A row-major `rows × cols` matrix (optionally read as its transpose).
+    pub fn row_major(data: &'a [f32], cols: usize, transposed: bool) -> MatRef<'a> {
+        if transposed {
+            MatRef {
+                data,
+                rs: 1,
+                cs: cols,
+            }
+        } else {
+            MatRef {
+                data,
+                rs: cols,
+                cs: 1,
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn at(&self, i: usize, k: usize) -> f32 {
+        self.data[i * self.rs + k * self.cs]
+    }
+}
+
+/// Reference matmul: `c[m × n] = a[m × k] · b[k × n]` in the canonical order (module docs).
+pub fn matmul_ref(m: usize, n: usize, k: usize, a: MatRef, b: MatRef, c: &mut [f32]) {
+    for i in 0..m {
+        let row = &mut c[i * n..(i + 1) * n];
+        row.fill(0.0);
+        // Loop order (p outer, j inner) keeps each element's chain in ascending k.
+        for p in 0..k {
+            let aip = a.at(i, p);
+            for (j, cj) in row.iter_mut().enumerate() {
+                *cj = aip.mul_add(b.at(p, j), *cj);
+            }
+        }
+    }
+}
+
+/// Matmul with the implementation `exec` selects; bit-identical to [`matmul_ref`].
+pub(crate) fn matmul(
+    exec: &Exec,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: MatRef,
+    b: MatRef,
+    c: &mut [f32],
+) {
+    let c = &mut c[..m * n];
+    if exec.isa() == Isa::Scalar {
+        return matmul_ref(m, n, k, a, b, c);
+    }
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        c.fill(0.0);
+        return;
+    }
+    packed(exec, m, n, k, a, b, c);
+}
+
+const KC: usize = 256;
+const MC_MAX: usize = 120;
+const PORTABLE_MR: usize = 4;
+const PORTABLE_NR: usize = 8;
+
+fn tile_dims(isa: Isa) -> (usize, usize) {
+    match isa {
+        Isa::Avx512 => (simd::AVX512_MR, simd::AVX512_NR),
+        Isa::Avx2 => (simd::AVX2_MR, simd::AVX2_NR),
+        Isa::Portable | Isa::Scalar => (PORTABLE_MR, PORTABLE_NR),
+    }
+}
+
+fn packed(exec: &Exec, m: usize, n: usize, k: usize, a: MatRef, b: MatRef, c: &mut [f32]) {
+    let isa = exec.isa();
+    let (mr, nr) = tile_dims(isa);
+    let npanels = n.div_ceil(nr);
+    let threaded = exec.parallel() && (m as u64) * (n as u64) * (k as u64) >= 1 << 18;
+    let tasks = if threaded {
+        let t = exec.threads();
+        t * m.div_ceil(t * MC_MAX).max(1)
+    } else {
+        m.div_ceil(MC_MAX)
+    };
+    let mc = m.div_ceil(tasks.max(1)).div_ceil(mr) * mr;
+    let mut bp = vec![0.0f32; npanels * KC.min(k) * nr];
+    let mut pc = 0;
+    while pc < k {
+        let kc = KC.min(k - pc);
+        pack_b(b, pc, kc, n, nr, &mut bp[..npanels * kc * nr]);
+        let bp = &bp[..npanels * kc * nr];
+        let block = |(bi, cblk): (usize, &mut [f32])| {
+            let i0 = bi * mc;
+            let mb = cblk.len() / n;
+            let mpanels = mb.div_ceil(mr);
+            let mut ap = vec![0.0f32; mpanels * kc * mr];
+            pack_a(a, i0, mb, pc, kc, mr, &mut ap);
+            for jp in 0..npanels {
+                let j0 = jp * nr;
+                let cols = nr.min(n - j0);
+                let bpan = &bp[jp * kc * nr..(jp + 1) * kc * nr];
+                for ip in 0..mpanels {
+                    let r0 = ip * mr;
+                    let rows = mr.min(mb - r0);
+                    let apan = &ap[ip * kc * mr..(ip + 1) * kc * mr];
+                    tile(isa, kc, apan, bpan, cblk, n, r0, j0, rows, cols, pc > 0);
+                }
+            }
+        };
+        if threaded {
+            exec.install(|| c.par_chunks_mut(mc * n).enumerate().for_each(block));
+        } else {
+            c.chunks_mut(mc * n).enumerate().for_each(block);
+        }
+        pc += kc;
+    }
+}
+
+/// Packs rows `i0..i0+mb`, depth `pc..pc+kc` of `a` into `MR`-row micro-panels (k-major),
+/// zero-padding the last panel's missing rows.
+fn pack_a(a: MatRef, i0: usize, mb: usize, pc: usize, kc: usize, mr: usize, ap: &mut [f32]) {
+    for (ip, panel) in ap.chunks_exact_mut(kc * mr).enumerate() {
+        for r in 0..mr {
+            let i = ip * mr + r;
+            if i < mb {
+                for p in 0..kc {
+                    panel[p * mr + r] = a.at(i0 + i, pc + p);
+                }
+            } else {
+                for p in 0..kc {
+                    panel[p * mr + r] = 0.0;
+                }
+            }
+        }
+    }
+}
+
+/// Packs depth `pc..pc+kc`, all `n` columns of `b` into `NR`-column micro-panels (k-major),
+/// zero-padding the last panel's missing columns.
+fn pack_b(b: MatRef, pc: usize, kc: usize, n: usize, nr: usize, bp: &mut [f32]) {
+    for (jp, panel) in bp.chunks_exact_mut(kc * nr).enumerate() {
+        let j0 = jp * nr;
+        let w = nr.min(n - j0);
+        for p in 0..kc {
+            let dst = &mut panel[p * nr..(p + 1) * nr];
+            if b.cs == 1 {
+                let s = (pc + p) * b.rs + j0;
+                dst[..w].copy_from_slice(&b.data[s..s + w]);
+            } else {
+                for (j, d) in dst[..w].iter_mut().enumerate() {
+                    *d = b.at(pc + p, j0 + j);
+                }
+            }
+            dst[w..].fill(0.0);
+        }
+    }
+}
+
+/// Runs one `rows × cols` tile at `(r0, j0)` of the row-major block `c` (row stride `ldc`).
+/// Full tiles run in place; edge tiles go through a padded scratch tile.
+#[allow(clippy::too_many_arguments)]
+fn tile(
+    isa: Isa,
+    kc: usize,
+    ap: &[f32],
+    bp: &[f32],
+    c: &mut [f32],
+    ldc: usize,
+    r0: usize,
+    j0: usize,
+    rows: usize,
+    cols: usize,
+    load: bool,
+) {
+    let (mr, nr) = tile_dims(isa);
+    if rows == mr && cols == nr {
+        let off = r0 * ldc + j0;
+        let need = (mr - 1) * ldc + nr;
+        ukernel(isa, kc, ap, bp, &mut c[off..off + need], ldc, load);
+    } else {
+        let mut t = [0.0f32; simd::AVX512_MR * simd::AVX512_NR];
+        let t = &mut t[..mr * nr];
+        if load {
+            for r in 0..rows {
+                let s = (r0 + r) * ldc + j0;
+                t[r * nr..r * nr + cols].copy_from_slice(&c[s..s + cols]);
+            }
+        }
+        ukernel(isa, kc, ap, bp, t, nr, load);
+        for r in 0..rows {
+            let s = (r0 + r) * ldc + j0;
+            c[s..s + cols].copy_from_slice(&t[r * nr..r * nr + cols]);
+        }
+    }
+}
+
+/// One full `MR × NR` tile; `c` holds rows `0..MR` at stride `ldc` (at least `(MR-1)*ldc+NR`).
+fn ukernel(isa: Isa, kc: usize, ap: &[f32], bp: &[f32], c: &mut [f32], ldc: usize, load: bool) {
+    let (mr, nr) = tile_dims(isa);
+    assert!(
+        ap.len() >= kc * mr && bp.len() >= kc * nr && c.len() > (mr - 1) * ldc + nr - 1,
+        "matmul tile buffers are sized by the driver"
+    );
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: Isa::Avx512 is only chosen after detecting AVX-512F; the assert above
+        // guarantees the pointer ranges the kernel reads and writes.
+        Isa::Avx512 => unsafe {
+            simd::ukernel_avx512(kc, ap.as_ptr(), bp.as_ptr(), c.as_mut_ptr(), ldc, load)
+        },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: Isa::Avx2 is only chosen after detecting AVX2+FMA; ranges as above.
+        Isa::Avx2 => unsafe {
+            simd::ukernel_avx2(kc, ap.as_ptr(), bp.as_ptr(), c.as_mut_ptr(), ldc, load)
+        },
+        _ => ukernel_portable(kc, ap, bp, c, ldc, load),
+    }
+}
+
+/// Portable `4 × 8` microkernel with explicit `f32::mul_add` (same chains as the SIMD ones).
+fn ukernel_portable(kc: usize, ap: &[f32], bp: &[f32], c: &mut [f32], ldc: usize, load: bool) {
+    const MR: usize = PORTABLE_MR;
+    const NR: usize = PORTABLE_NR;
+    let mut acc = [[0.0f32; NR]; MR];
+    if load {
+        for (r, row) in acc.iter_mut().enumerate() {
+            row.copy_from_slice(&c[r * ldc..r * ldc + NR]);
+        }
+    }
+    for p in 0..kc {
+        let b = &bp[p * NR..(p + 1) * NR];
+        let a = &ap[p * MR..(p + 1) * MR];
+        for (r, row) in acc.iter_mut().enumerate() {
+            for (x, &bj) in row.iter_mut().zip(b) {
+                *x = a[r].mul_add(bj, *x);
+            }
+        }
+    }
+    for (r, row) in acc.iter().enumerate() {
+        c[r * ldc..r * ldc + NR].copy_from_slice(row);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::KernelChoice;
+    use super::*;
+
+    fn data(len: usize, seed: u32) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(2654435761).wrapping_add(1);
+        (0..len)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                (s % 2001) as f32 / 1000.0 - 1.0 + 1e-3
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reference_is_the_documented_chain() {
+        let (m, n, k) = (3, 5, 7);
+        let a = data(m * k, 1);
+        let b = data(k * n, 2);
+        let mut c = vec![0.0; m * n];
+        matmul_ref(
+            m,
+            n,
+            k,
+            MatRef::row_major(&a, k, false),
+            MatRef::row_major(&b, n, false),
+            &mut c,
+        );
+        for i in 0..m {
+            for j in 0..n {
+                let mut acc = 0.0f32;
+                for p in 0..k {
+                    acc = a[i * k + p].mul_add(b[p * n + j], acc);
+                }
+                assert_eq!(acc.to_bits(), c[i * n + j].to_bits());
+            }
+        }
+    }
+
+    #[test]
+    fn fast_paths_match_reference_with_transposes() {
+        let shapes = [
+            (1, 1, 1),
+            (7, 63, 65),
+            (65, 7, 300),
+            (13, 1000, 3),
+            (33, 40, 513),
+        ];
+        for &(m, n, k) in &shapes {
+            for ta in [false, true] {
+                for tb in [false, true] {
+                    let a = data(m * k, (m + k) as u32);
+                    let b = data(k * n, (n * 3 + k) as u32);
+                    let av = MatRef::row_major(&a, if ta { m } else { k }, ta);
+                    let bv = MatRef::row_major(&b, if tb { k } else { n }, tb);
+                    let mut want = vec![0.0; m * n];
+                    matmul_ref(m, n, k, av, bv, &mut want);
+                    for kc in Exec::available_kernels() {
+                        for threads in [1, 2, 4] {
+                            let e = Exec::new(kc, threads).unwrap();
+                            let mut got = vec![f32::NAN; m * n];
+                            matmul(&e, m, n, k, av, bv, &mut got);
+                            assert!(
+                                want.iter()
+                                    .zip(&got)
+                                    .all(|(x, y)| x.to_bits() == y.to_bits()),
+                                "{} t{threads} {m}x{n}x{k} ta={ta} tb={tb}",
+                                e.kernel_name()
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        let _ = KernelChoice::Auto;
+    }
+}
