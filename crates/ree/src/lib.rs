@@ -12,6 +12,12 @@ pub mod kernels;
 pub mod ops;
 pub mod tensor;
 
+// Training half: job specs, data, PRNG, models, training loop, trace, outputs.
+pub mod checkpoint;
+pub mod data;
+pub mod prng;
+pub mod spec;
+pub mod trace;
 
 pub use error::ReeError;
 pub use kernels::{Exec, KernelChoice};
