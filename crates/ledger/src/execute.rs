@@ -1,0 +1,207 @@
+//! Block execution ([`apply_block`]) and admission ([`check_admission`]).
+//!
+//! **Rules.** A block must have height = state height + 1, a timestamp not before the previous
+//! block's, at most `params.max_block_txs` transactions, and every transaction must carry this
+//! chain's id and exactly the sender's next nonce (in block order). The sequencer includes only
+//! admitted transactions in nonce order, so a block breaking these rules is a sequencer bug:
+//! `apply_block` returns `Err(LedgerError::InvalidBlock)` and leaves the state unchanged.
+//! Signatures are *not* re-checked here (admission did; block producers are trusted to include
+//! only admitted transactions, and replay from the store must not pay for them twice).
+//!
+//! Each transaction: the nonce is consumed first (in the block overlay), then the payload runs
+//! in a transaction overlay that is merged only on success. A failed payload yields a receipt
+//! with `TxStatus::Failed` and no events; nothing but the nonce changes.
+
+use crate::block::{BlockHeader, BlockInput, merkle_root};
+use crate::error::{AdmissionError, LedgerError};
+use crate::receipt::{Receipt, TxStatus};
+use crate::state::{Exec, State, Store, keys};
+use crate::tx::{MAX_TX_BYTES, Payload, SignedTransaction, signing_hash_with};
+use crate::{identity, staking, tokens};
+use verity_primitives::{Address, Hash};
+
+/// What executing a block produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockOutcome {
+    /// The sealed header (state root after the block).
+    pub header: BlockHeader,
+    /// One receipt per transaction, in order.
+    pub receipts: Vec<Receipt>,
+    /// Every state change, sorted by key (`None` = deleted): what the store persists.
+    pub write_set: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+}
+
+/// The next nonce of `a`.
+pub(crate) fn nonce(s: &impl Store, a: &Address) -> Result<u64, LedgerError> {
+    match s.get(&keys::nonce_key(a)) {
+        Some(v) => keys::decode_u64(v, "nonce"),
+        None => Ok(0),
+    }
+}
+
+/// Admission checks for a mempool: chain id, size, signature (low-s, signer = sender) and
+/// nonce ≥ the sender's next nonce. Ordering/gaps among future nonces are the mempool's job.
+pub fn check_admission(state: &State, tx: &SignedTransaction) -> Result<(), AdmissionError> {
+    if tx.tx.chain_id != state.chain_id() {
+        return Err(AdmissionError::WrongChainId {
+            expected: state.chain_id(),
+            got: tx.tx.chain_id,
+        });
+    }
+    let len = tx.encoded_len();
+    if len > MAX_TX_BYTES {
+        return Err(AdmissionError::Oversized {
+            len,
+            max: MAX_TX_BYTES,
+        });
+    }
+    tx.verify_signature()?;
+    let expected = state.nonce(tx.tx.sender);
+    if tx.tx.nonce < expected {
+        return Err(AdmissionError::StaleNonce {
+            expected,
+            got: tx.tx.nonce,
+        });
+    }
+    Ok(())
+}
+
+/// Run one payload inside the transaction overlay.
+fn dispatch(ex: &mut Exec<'_>, sender: &Address, payload: &Payload) -> Result<(), LedgerError> {
+    match payload {
+        Payload::Transfer { to, token, amount } => {
+            tokens::transfer(ex, sender, to, *token, *amount)
+        }
+        Payload::Mint { token, to, amount } => tokens::mint(ex, sender, *token, to, *amount),
+        Payload::Burn { token, amount } => tokens::burn(ex, sender, *token, *amount),
+        Payload::RegisterActor { kind, metadata } => {
+            identity::register(ex, sender, *kind, metadata)
+        }
+        Payload::UpdateActor { metadata } => identity::update(ex, sender, metadata),
+        Payload::Bond { amount } => staking::bond(ex, sender, *amount),
+        Payload::Unbond { amount } => staking::unbond(ex, sender, *amount),
+        Payload::Withdraw => staking::withdraw(ex, sender),
+    }
+}
+
+/// A hook run after the block's transactions, before the write set is sealed (end-of-block
+/// module work; tests use it to slash).
+pub(crate) type EndBlockHook<'h> = &'h mut dyn FnMut(&mut Exec<'_>) -> Result<(), LedgerError>;
+
+/// Execute `block` on `state`: on success the state advances to `block.height` and the
+/// outcome holds the header, receipts and write set; on `Err` the state is unchanged.
+/// Deterministic: same state + same block ⇒ same outcome.
+pub fn apply_block(state: &mut State, block: &BlockInput) -> Result<BlockOutcome, LedgerError> {
+    apply_block_with(state, block, None)
+}
+
+pub(crate) fn apply_block_with(
+    state: &mut State,
+    block: &BlockInput,
+    end_block: Option<EndBlockHook<'_>>,
+) -> Result<BlockOutcome, LedgerError> {
+    let bad = |m: String| Err(LedgerError::InvalidBlock(m));
+    if block.height != state.height() + 1 {
+        return bad(format!(
+            "height {} does not follow the state's height {}",
+            block.height,
+            state.height()
+        ));
+    }
+    if block.timestamp < state.time() {
+        return bad(format!(
+            "timestamp {} is before the previous block's {}",
+            block.timestamp,
+            state.time()
+        ));
+    }
+    let max = state.params().max_block_txs as usize;
+    if block.txs.len() > max {
+        return bad(format!(
+            "{} transactions exceed the limit of {max}",
+            block.txs.len()
+        ));
+    }
+    let chain_id = state.chain_id();
+    let domain = state.domain_separator();
+    let mut receipts = Vec::with_capacity(block.txs.len());
+    let mut tx_hashes = Vec::with_capacity(block.txs.len());
+    let write_set = {
+        let mut ex = Exec::new(state, block.height, block.timestamp);
+        for (i, stx) in block.txs.iter().enumerate() {
+            let tx = &stx.tx;
+            if tx.chain_id != chain_id {
+                return bad(format!(
+                    "tx {i} has chain id {} (this chain is {chain_id})",
+                    tx.chain_id
+                ));
+            }
+            let expected = nonce(&ex, &tx.sender)?;
+            if tx.nonce != expected {
+                return bad(format!(
+                    "tx {i} from {} has nonce {} but the next nonce is {expected}",
+                    tx.sender, tx.nonce
+                ));
+            }
+            let next = expected
+                .checked_add(1)
+                .ok_or_else(|| LedgerError::InvalidBlock(format!("tx {i}: nonce exhausted")))?;
+            ex.put_block(
+                &keys::nonce_key(&tx.sender),
+                Some(next.to_be_bytes().to_vec()),
+            );
+            let hash = signing_hash_with(&domain, &tx.struct_hash());
+            let (status, events) = match dispatch(&mut ex, &tx.sender, &tx.payload) {
+                Ok(()) => (TxStatus::Success, ex.commit_tx()),
+                Err(e) => {
+                    ex.discard_tx();
+                    (
+                        TxStatus::Failed {
+                            error: e.to_string(),
+                        },
+                        Vec::new(),
+                    )
+                }
+            };
+            tx_hashes.push(hash);
+            receipts.push(Receipt {
+                tx_hash: hash,
+                height: block.height,
+                index: u32::try_from(i).expect("block size is bounded by max_block_txs (u32)"),
+                sender: tx.sender,
+                nonce: tx.nonce,
+                status,
+                events,
+            });
+        }
+        if let Some(hook) = end_block {
+            hook(&mut ex)?;
+            ex.commit_tx();
+        }
+        ex.put(keys::META_HEIGHT, Some(block.height.to_be_bytes().to_vec()));
+        ex.put(
+            keys::META_TIME,
+            Some(block.timestamp.0.to_be_bytes().to_vec()),
+        );
+        ex.into_write_set()
+    };
+    let state_root = state.commit(&write_set)?;
+    let receipt_leaves: Vec<Hash> = receipts.iter().map(Receipt::leaf_hash).collect();
+    let header = BlockHeader {
+        height: block.height,
+        timestamp: block.timestamp,
+        parent_hash: block.parent_hash,
+        tx_root: merkle_root(&tx_hashes),
+        receipts_root: merkle_root(&receipt_leaves),
+        state_root,
+    };
+    Ok(BlockOutcome {
+        header,
+        receipts,
+        write_set,
+    })
+}
+
+#[cfg(test)]
+#[path = "execute_tests.rs"]
+mod tests;

@@ -1,0 +1,452 @@
+//! Genesis: the TOML file that defines a chain (chain id, genesis time, parameters, tokens,
+//! balances, validators), its validation, the initial [`State`], and the built-in devnet
+//! genesis [`Genesis::dev`] with deterministic dev keys ([`dev_secret`]).
+//!
+//! ```toml
+//! chain_id = 1337
+//! genesis_time = 1767225600000          # ms since the Unix epoch
+//! [params]                              # every field optional (defaults shown by Params::default)
+//! unbonding_delay_ms = 604800000
+//! staking_token = 0                     # token id (genesis order); VTY is usually 0
+//! [[tokens]]
+//! symbol = "VTY"
+//! decimals = 18
+//! cap = "10000000000000000000000000000"  # optional, default uncapped; amounts are strings
+//! # mint_authority = "0x…"               # optional; none = fixed supply
+//! [[balances]]
+//! address = "0x…"
+//! token = "VTY"                         # by symbol
+//! amount = "1000000000000000000"
+//! [[validators]]
+//! address = "0x…"                       # the stake is bonded out of its genesis balance
+//! stake = "100000000000000000000000"
+//! ```
+//!
+//! Token supply at genesis = Σ genesis balances of that token.
+
+use crate::error::LedgerError;
+use crate::state::keys::{self, Reader};
+use crate::state::{Exec, State};
+use crate::tokens::{self, TokenInfo};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use verity_primitives::{Address, Hash, Timestamp, TokenId, amount_str, math};
+
+/// Chain parameters (changed later only through governance).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Params {
+    /// How long unbonding stake stays locked (and slashable), in ms.
+    pub unbonding_delay_ms: u64,
+    /// Most transactions a block may hold.
+    pub max_block_txs: u32,
+    /// Longest actor metadata, in bytes.
+    pub max_metadata_bytes: u32,
+    /// Most pending unbonding entries per staker.
+    pub max_unbondings: u32,
+    /// The token that is bonded as stake.
+    pub staking_token: TokenId,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            unbonding_delay_ms: 7 * 24 * 3600 * 1000,
+            max_block_txs: 10_000,
+            max_metadata_bytes: 1024,
+            max_unbondings: 16,
+            staking_token: TokenId(0),
+        }
+    }
+}
+
+impl Params {
+    /// Layout: unbonding_delay_ms u64 ‖ max_block_txs u32 ‖ max_metadata_bytes u32 ‖
+    /// max_unbondings u32 ‖ staking_token u32.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(24);
+        out.extend_from_slice(&self.unbonding_delay_ms.to_be_bytes());
+        out.extend_from_slice(&self.max_block_txs.to_be_bytes());
+        out.extend_from_slice(&self.max_metadata_bytes.to_be_bytes());
+        out.extend_from_slice(&self.max_unbondings.to_be_bytes());
+        out.extend_from_slice(&self.staking_token.0.to_be_bytes());
+        out
+    }
+
+    /// Inverse of [`Params::encode`].
+    pub fn decode(v: &[u8]) -> Result<Params, LedgerError> {
+        let mut r = Reader::new(v, "params");
+        let p = Params {
+            unbonding_delay_ms: r.u64()?,
+            max_block_txs: r.u32()?,
+            max_metadata_bytes: r.u32()?,
+            max_unbondings: r.u32()?,
+            staking_token: TokenId(r.u32()?),
+        };
+        r.finish()?;
+        Ok(p)
+    }
+}
+
+fn uncapped() -> u128 {
+    u128::MAX
+}
+
+/// A token defined at genesis (ids are assigned in this order from 0).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisToken {
+    /// Ticker (1–16 ASCII letters/digits, unique).
+    pub symbol: String,
+    /// Decimals (≤ 36).
+    pub decimals: u8,
+    /// Max supply in base units (default: uncapped).
+    #[serde(default = "uncapped", with = "amount_str")]
+    pub cap: u128,
+    /// Who may mint (default: nobody).
+    #[serde(default)]
+    pub mint_authority: Option<Address>,
+}
+
+/// An initial balance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisBalance {
+    /// Holder.
+    pub address: Address,
+    /// Token symbol.
+    pub token: String,
+    /// Base units (> 0).
+    #[serde(with = "amount_str")]
+    pub amount: u128,
+}
+
+/// A genesis validator; its stake is bonded out of its genesis balance of the staking token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisValidator {
+    /// Validator.
+    pub address: Address,
+    /// Bonded stake in base units (> 0).
+    #[serde(with = "amount_str")]
+    pub stake: u128,
+}
+
+/// A chain's genesis definition.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Genesis {
+    /// Chain id (EIP-712 `chainId`).
+    pub chain_id: u64,
+    /// Genesis time, ms since the Unix epoch.
+    pub genesis_time: Timestamp,
+    /// Parameters.
+    #[serde(default)]
+    pub params: Params,
+    /// Tokens in id order.
+    pub tokens: Vec<GenesisToken>,
+    /// Initial balances.
+    #[serde(default)]
+    pub balances: Vec<GenesisBalance>,
+    /// Initial validators.
+    #[serde(default)]
+    pub validators: Vec<GenesisValidator>,
+}
+
+/// Chain id of the built-in devnet.
+pub const DEV_CHAIN_ID: u64 = 1337;
+/// Genesis time of the built-in devnet (2026-01-01T00:00:00Z).
+pub const DEV_GENESIS_TIME: u64 = 1_767_225_600_000;
+/// One whole VTY in base units.
+pub const VTY: u128 = 1_000_000_000_000_000_000;
+/// VTY total supply: 10,000,000,000 × 10^18.
+pub const VTY_SUPPLY: u128 = 10_000_000_000 * VTY;
+/// Community treasury share: 40.4%.
+pub const VTY_COMMUNITY_TREASURY: u128 = VTY_SUPPLY / 1000 * 404;
+/// Investors' share: 29.6%.
+pub const VTY_INVESTORS: u128 = VTY_SUPPLY / 1000 * 296;
+/// Team share: 25%.
+pub const VTY_TEAM: u128 = VTY_SUPPLY / 1000 * 250;
+/// Community sale and other: 5%.
+pub const VTY_COMMUNITY_SALE: u128 = VTY_SUPPLY / 1000 * 50;
+/// VTY each devnet account receives (taken from the community sale share).
+pub const DEV_VTY_EACH: u128 = 1_000_000 * VTY;
+/// USDC/USDT each devnet account receives (6 decimals: 1,000,000 dollars).
+pub const DEV_STABLE_EACH: u128 = 1_000_000 * 1_000_000;
+/// VTY the first devnet account bonds as the genesis validator.
+pub const DEV_VALIDATOR_STAKE: u128 = 100_000 * VTY;
+/// Cap of the devnet stablecoins (one trillion dollars).
+pub const DEV_STABLE_CAP: u128 = 1_000_000_000_000 * 1_000_000;
+
+const _: () =
+    assert!(VTY_COMMUNITY_TREASURY + VTY_INVESTORS + VTY_TEAM + VTY_COMMUNITY_SALE == VTY_SUPPLY);
+
+/// Devnet secret key for a name: `keccak256("verity-devnet-" ‖ name)`. Dev account `i` uses
+/// the decimal name `i` (`keccak256("verity-devnet-0")`, …); the bridge uses `bridge`; the VTY
+/// allocation holders use `community-treasury`, `investors`, `team`, `community-sale`.
+/// **Public test keys — never use them for anything of value.**
+pub fn dev_secret_named(name: &str) -> secp256k1::SecretKey {
+    let h = Hash::keccak(format!("verity-devnet-{name}").as_bytes());
+    secp256k1::SecretKey::from_secret_bytes(h.0)
+        .expect("a keccak output is a valid secp256k1 key with overwhelming probability; checked by tests for the names used")
+}
+
+/// Secret key of devnet account `i` (see [`dev_secret_named`]).
+pub fn dev_secret(i: u32) -> secp256k1::SecretKey {
+    dev_secret_named(&i.to_string())
+}
+
+/// The first `n` devnet accounts as (secret key, address).
+pub fn dev_accounts(n: u32) -> Vec<(secp256k1::SecretKey, Address)> {
+    (0..n)
+        .map(|i| {
+            let k = dev_secret(i);
+            (k, crate::tx::address_of(&k))
+        })
+        .collect()
+}
+
+/// Address of a named devnet key.
+pub fn dev_address_named(name: &str) -> Address {
+    crate::tx::address_of(&dev_secret_named(name))
+}
+
+impl Genesis {
+    /// Parse TOML; errors name the offending field, line and column.
+    pub fn from_toml_str(s: &str) -> Result<Genesis, LedgerError> {
+        let g: Genesis = toml::from_str(s).map_err(|e| LedgerError::Genesis(e.to_string()))?;
+        g.validate()?;
+        Ok(g)
+    }
+
+    /// Serialise as TOML.
+    pub fn to_toml_string(&self) -> String {
+        toml::to_string(self).expect("a genesis always serialises to TOML")
+    }
+
+    /// The built-in devnet genesis: chain id [`DEV_CHAIN_ID`]; VTY (id 0, 18 decimals, fixed
+    /// supply 10^10 × 10^18, no mint authority) split community treasury 40.4%, investors
+    /// 29.6%, team 25%, community sale & other 5% (from which each dev account gets
+    /// [`DEV_VTY_EACH`]); USDC (id 1) and USDT (id 2), 6 decimals, minted by the `bridge` dev
+    /// key, each dev account holding [`DEV_STABLE_EACH`]; the first account is the genesis
+    /// validator with [`DEV_VALIDATOR_STAKE`] bonded.
+    pub fn dev(accounts: &[Address]) -> Genesis {
+        let bridge = dev_address_named("bridge");
+        let mut balances = vec![
+            GenesisBalance {
+                address: dev_address_named("community-treasury"),
+                token: "VTY".into(),
+                amount: VTY_COMMUNITY_TREASURY,
+            },
+            GenesisBalance {
+                address: dev_address_named("investors"),
+                token: "VTY".into(),
+                amount: VTY_INVESTORS,
+            },
+            GenesisBalance {
+                address: dev_address_named("team"),
+                token: "VTY".into(),
+                amount: VTY_TEAM,
+            },
+        ];
+        let dev_total = DEV_VTY_EACH * accounts.len() as u128;
+        let sale = VTY_COMMUNITY_SALE.saturating_sub(dev_total);
+        balances.push(GenesisBalance {
+            address: dev_address_named("community-sale"),
+            token: "VTY".into(),
+            amount: sale,
+        });
+        for a in accounts {
+            for (token, amount) in [
+                ("VTY", DEV_VTY_EACH),
+                ("USDC", DEV_STABLE_EACH),
+                ("USDT", DEV_STABLE_EACH),
+            ] {
+                balances.push(GenesisBalance {
+                    address: *a,
+                    token: token.into(),
+                    amount,
+                });
+            }
+        }
+        let stable = |symbol: &str| GenesisToken {
+            symbol: symbol.into(),
+            decimals: 6,
+            cap: DEV_STABLE_CAP,
+            mint_authority: Some(bridge),
+        };
+        Genesis {
+            chain_id: DEV_CHAIN_ID,
+            genesis_time: Timestamp(DEV_GENESIS_TIME),
+            params: Params::default(),
+            tokens: vec![
+                GenesisToken {
+                    symbol: "VTY".into(),
+                    decimals: 18,
+                    cap: VTY_SUPPLY,
+                    mint_authority: None,
+                },
+                stable("USDC"),
+                stable("USDT"),
+            ],
+            balances,
+            validators: accounts
+                .first()
+                .map(|a| GenesisValidator {
+                    address: *a,
+                    stake: DEV_VALIDATOR_STAKE,
+                })
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    /// Check the definition; errors say which entry is wrong.
+    pub fn validate(&self) -> Result<(), LedgerError> {
+        let err = |m: String| Err(LedgerError::Genesis(m));
+        if self.chain_id == 0 {
+            return err("chain_id must be non-zero".into());
+        }
+        if self.tokens.is_empty() {
+            return err("tokens: at least one token is required".into());
+        }
+        let mut symbols = BTreeMap::new();
+        for (i, t) in self.tokens.iter().enumerate() {
+            if t.symbol.is_empty()
+                || t.symbol.len() > 16
+                || !t.symbol.bytes().all(|b| b.is_ascii_alphanumeric())
+            {
+                return err(format!(
+                    "tokens[{i}].symbol {:?}: use 1-16 ASCII letters or digits",
+                    t.symbol
+                ));
+            }
+            if t.decimals > 36 {
+                return err(format!("tokens[{i}].decimals {} > 36", t.decimals));
+            }
+            if symbols.insert(t.symbol.clone(), i).is_some() {
+                return err(format!(
+                    "tokens[{i}].symbol {:?} is defined twice",
+                    t.symbol
+                ));
+            }
+        }
+        let mut sums = vec![0u128; self.tokens.len()];
+        let mut seen = BTreeSet::new();
+        for (i, b) in self.balances.iter().enumerate() {
+            let Some(&t) = symbols.get(&b.token) else {
+                return err(format!(
+                    "balances[{i}].token {:?} is not a defined token",
+                    b.token
+                ));
+            };
+            if b.amount == 0 {
+                return err(format!("balances[{i}].amount must be greater than zero"));
+            }
+            if !seen.insert((b.address, t)) {
+                return err(format!(
+                    "balances[{i}]: {} already has a {} balance",
+                    b.address, b.token
+                ));
+            }
+            sums[t] = math::checked_add(sums[t], b.amount).map_err(|_| {
+                LedgerError::Genesis(format!("balances: total {} overflows", b.token))
+            })?;
+        }
+        for (i, t) in self.tokens.iter().enumerate() {
+            if sums[i] > t.cap {
+                return err(format!(
+                    "tokens[{i}] {}: genesis balances {} exceed the cap {}",
+                    t.symbol, sums[i], t.cap
+                ));
+            }
+        }
+        let st = self.params.staking_token.0 as usize;
+        let Some(stake_token) = self.tokens.get(st) else {
+            return err(format!(
+                "params.staking_token {st} is not a token id (there are {} tokens)",
+                self.tokens.len()
+            ));
+        };
+        if self.params.max_block_txs == 0 || self.params.max_unbondings == 0 {
+            return err("params.max_block_txs and params.max_unbondings must be positive".into());
+        }
+        let mut vals = BTreeSet::new();
+        for (i, v) in self.validators.iter().enumerate() {
+            if v.stake == 0 {
+                return err(format!("validators[{i}].stake must be greater than zero"));
+            }
+            if !vals.insert(v.address) {
+                return err(format!("validators[{i}]: {} is listed twice", v.address));
+            }
+            let bal = self
+                .balances
+                .iter()
+                .find(|b| b.address == v.address && b.token == stake_token.symbol)
+                .map_or(0, |b| b.amount);
+            if bal < v.stake {
+                return err(format!(
+                    "validators[{i}]: stake {} exceeds its genesis {} balance {bal}",
+                    v.stake, stake_token.symbol
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Build the genesis state (height 0).
+pub(crate) fn build_state(g: &Genesis) -> Result<State, LedgerError> {
+    g.validate()?;
+    let mut state = State::empty(g.chain_id, g.params.clone());
+    let ws = {
+        let mut ex = Exec::new(&state, 0, g.genesis_time);
+        ex.put(keys::META_CHAIN_ID, Some(g.chain_id.to_be_bytes().to_vec()));
+        ex.put(keys::META_HEIGHT, Some(0u64.to_be_bytes().to_vec()));
+        ex.put(
+            keys::META_TIME,
+            Some(g.genesis_time.0.to_be_bytes().to_vec()),
+        );
+        ex.put(keys::META_PARAMS, Some(g.params.encode()));
+        let mut ids = BTreeMap::new();
+        for (i, t) in g.tokens.iter().enumerate() {
+            let id = TokenId(
+                u32::try_from(i).map_err(|_| LedgerError::Genesis("too many tokens".into()))?,
+            );
+            ids.insert(t.symbol.clone(), id);
+            let info = TokenInfo {
+                symbol: t.symbol.clone(),
+                decimals: t.decimals,
+                supply: 0,
+                cap: t.cap,
+                mint_authority: t.mint_authority,
+            };
+            tokens::set_token_info(&mut ex, id, &info);
+        }
+        for b in &g.balances {
+            let id = *ids
+                .get(&b.token)
+                .ok_or_else(|| LedgerError::UnknownSymbol(b.token.clone()))?;
+            tokens::mint_unchecked(&mut ex, id, &b.address, b.amount)?;
+        }
+        let module = crate::staking::staking_account();
+        for v in &g.validators {
+            tokens::move_balance(
+                &mut ex,
+                &v.address,
+                &module,
+                g.params.staking_token,
+                v.stake,
+            )?;
+            crate::staking::genesis_bond(&mut ex, &v.address, v.stake)?;
+        }
+        ex.into_write_set()
+    };
+    state.commit(&ws)?;
+    state.check_invariants()?;
+    Ok(state)
+}
+
+#[cfg(test)]
+#[path = "genesis_tests.rs"]
+mod tests;

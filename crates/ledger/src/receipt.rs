@@ -1,0 +1,136 @@
+//! Receipts and typed events. A receipt is produced for every transaction in a block, failed or
+//! not; a failed transaction's receipt carries the error and no events.
+
+use crate::identity::ActorKind;
+use serde::{Deserialize, Serialize};
+use verity_primitives::{Address, Hash, Timestamp, TokenId, amount_str};
+
+/// Outcome of a transaction. JSON: `"Success"` or `{"Failed": {"error": "…"}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TxStatus {
+    /// Applied.
+    Success,
+    /// Not applied (only the nonce was consumed).
+    Failed {
+        /// Why.
+        error: String,
+    },
+}
+
+/// Something that happened (externally tagged JSON like payloads, amounts as strings).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    /// Tokens moved.
+    Transfer {
+        /// Token.
+        token: TokenId,
+        /// From.
+        from: Address,
+        /// To.
+        to: Address,
+        /// Base units.
+        #[serde(with = "amount_str")]
+        amount: u128,
+    },
+    /// Tokens created.
+    Mint {
+        /// Token.
+        token: TokenId,
+        /// Recipient.
+        to: Address,
+        /// Base units.
+        #[serde(with = "amount_str")]
+        amount: u128,
+    },
+    /// Tokens destroyed.
+    Burn {
+        /// Token.
+        token: TokenId,
+        /// Holder.
+        from: Address,
+        /// Base units.
+        #[serde(with = "amount_str")]
+        amount: u128,
+    },
+    /// An actor registered.
+    ActorRegistered {
+        /// Actor address.
+        actor: Address,
+        /// Kind.
+        kind: ActorKind,
+    },
+    /// An actor changed its metadata.
+    ActorUpdated {
+        /// Actor address.
+        actor: Address,
+    },
+    /// Stake bonded.
+    Bonded {
+        /// Staker.
+        staker: Address,
+        /// Base units.
+        #[serde(with = "amount_str")]
+        amount: u128,
+    },
+    /// Unbonding started.
+    UnbondStarted {
+        /// Staker.
+        staker: Address,
+        /// Base units.
+        #[serde(with = "amount_str")]
+        amount: u128,
+        /// When it can be withdrawn.
+        release_at: Timestamp,
+    },
+    /// Released stake withdrawn to the balance.
+    Withdrawn {
+        /// Staker.
+        staker: Address,
+        /// Base units.
+        #[serde(with = "amount_str")]
+        amount: u128,
+    },
+    /// Stake slashed (and burned).
+    Slashed {
+        /// Who lost stake.
+        validator: Address,
+        /// Base units slashed.
+        #[serde(with = "amount_str")]
+        amount: u128,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The result of one transaction in a block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// The transaction hash (EIP-712 digest).
+    pub tx_hash: Hash,
+    /// Block height.
+    pub height: u64,
+    /// Position in the block.
+    pub index: u32,
+    /// Sender.
+    pub sender: Address,
+    /// The nonce it consumed.
+    pub nonce: u64,
+    /// Success or the error.
+    pub status: TxStatus,
+    /// Events (empty when failed).
+    pub events: Vec<Event>,
+}
+
+impl Receipt {
+    /// Leaf hash for the receipts root: keccak256 of the receipt's JSON (serde_json writes
+    /// struct fields in declaration order and there are no maps, so it is canonical).
+    pub fn leaf_hash(&self) -> Hash {
+        let bytes = serde_json::to_vec(self).expect("a receipt always serialises to JSON");
+        Hash::keccak(&bytes)
+    }
+
+    /// True if the transaction succeeded.
+    pub fn is_success(&self) -> bool {
+        self.status == TxStatus::Success
+    }
+}

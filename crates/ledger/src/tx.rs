@@ -1,0 +1,389 @@
+//! Transactions: the [`Payload`] enum, [`Transaction`], EIP-712 hashing, secp256k1 signing
+//! ([`SignedTransaction`]) and signature verification.
+//!
+//! **EIP-712.** Domain `{name: "Verity", version: "1", chainId}` (no verifying contract, no
+//! salt). Each payload variant is its own primary type whose first two fields are
+//! `address sender, uint64 nonce`, followed by the payload's fields, e.g.
+//! `Transfer(address sender,uint64 nonce,address to,uint32 token,uint128 amount)`, so a wallet's
+//! `eth_signTypedData_v4` shows everything that is signed. The **transaction hash is the
+//! EIP-712 digest** `keccak256(0x19 0x01 ‖ domainSeparator ‖ hashStruct(message))`.
+//!
+//! **JSON.** `Payload` is externally tagged: `{"Transfer": {"to": "0x…", "token": 0,
+//! "amount": "5"}}`; `Withdraw` has no fields and is the string `"Withdraw"`. Amounts are decimal
+//! strings. A signature is 65 bytes `r ‖ s ‖ v` as 0x-hex, `v` ∈ {27, 28} or {0, 1}.
+//!
+//! **Adding a payload** = one enum arm here, one `sol!` struct in [`eip712`], one arm in
+//! [`Transaction::signing_hash`], one handler arm in `execute`.
+
+use crate::error::AdmissionError;
+use crate::identity::ActorKind;
+use alloy_primitives::U256;
+use alloy_sol_types::{Eip712Domain, SolStruct};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Cow;
+use verity_primitives::{Address, Hash, TokenId, amount_str};
+
+/// Largest accepted transaction, measured as its JSON encoding ([`SignedTransaction::encoded_len`]).
+pub const MAX_TX_BYTES: usize = 8 * 1024;
+
+/// The action a transaction performs. Later modules add variants.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Payload {
+    /// Move `amount` of `token` from the sender to `to`.
+    Transfer {
+        /// Recipient.
+        to: Address,
+        /// Token.
+        token: TokenId,
+        /// Base units.
+        #[serde(with = "amount_str")]
+        amount: u128,
+    },
+    /// Create `amount` of `token` for `to`; only the token's mint authority, up to its cap.
+    Mint {
+        /// Token.
+        token: TokenId,
+        /// Recipient.
+        to: Address,
+        /// Base units.
+        #[serde(with = "amount_str")]
+        amount: u128,
+    },
+    /// Destroy `amount` of `token` from the sender's own balance (anyone may burn their own).
+    Burn {
+        /// Token.
+        token: TokenId,
+        /// Base units.
+        #[serde(with = "amount_str")]
+        amount: u128,
+    },
+    /// Register the sender as an actor of `kind`.
+    RegisterActor {
+        /// Kind of actor.
+        kind: ActorKind,
+        /// Free-form metadata (bounded length).
+        metadata: String,
+    },
+    /// Replace the sender's actor metadata.
+    UpdateActor {
+        /// New metadata.
+        metadata: String,
+    },
+    /// Move `amount` of the staking token from the sender's balance into bonded stake.
+    Bond {
+        /// Base units.
+        #[serde(with = "amount_str")]
+        amount: u128,
+    },
+    /// Start unbonding `amount`; it stays slashable until released after the unbonding delay.
+    Unbond {
+        /// Base units.
+        #[serde(with = "amount_str")]
+        amount: u128,
+    },
+    /// Return every released unbonding entry to the sender's balance.
+    Withdraw,
+}
+
+impl Payload {
+    /// The EIP-712 primary type name of this payload (also its JSON tag).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Payload::Transfer { .. } => "Transfer",
+            Payload::Mint { .. } => "Mint",
+            Payload::Burn { .. } => "Burn",
+            Payload::RegisterActor { .. } => "RegisterActor",
+            Payload::UpdateActor { .. } => "UpdateActor",
+            Payload::Bond { .. } => "Bond",
+            Payload::Unbond { .. } => "Unbond",
+            Payload::Withdraw => "Withdraw",
+        }
+    }
+}
+
+/// EIP-712 struct definitions, one primary type per payload variant.
+pub mod eip712 {
+    #![allow(missing_docs)]
+    alloy_sol_types::sol! {
+        struct Transfer { address sender; uint64 nonce; address to; uint32 token; uint128 amount; }
+        struct Mint { address sender; uint64 nonce; uint32 token; address to; uint128 amount; }
+        struct Burn { address sender; uint64 nonce; uint32 token; uint128 amount; }
+        struct RegisterActor { address sender; uint64 nonce; uint8 kind; string metadata; }
+        struct UpdateActor { address sender; uint64 nonce; string metadata; }
+        struct Bond { address sender; uint64 nonce; uint128 amount; }
+        struct Unbond { address sender; uint64 nonce; uint128 amount; }
+        struct Withdraw { address sender; uint64 nonce; }
+    }
+}
+
+/// The EIP-712 domain `{name: "Verity", version: "1", chainId: chain_id}`.
+pub fn domain(chain_id: u64) -> Eip712Domain {
+    Eip712Domain::new(
+        Some(Cow::Borrowed("Verity")),
+        Some(Cow::Borrowed("1")),
+        Some(U256::from(chain_id)),
+        None,
+        None,
+    )
+}
+
+/// An unsigned transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transaction {
+    /// Chain id (EIP-712 domain `chainId`).
+    pub chain_id: u64,
+    /// Who sends (and signs) it.
+    pub sender: Address,
+    /// The sender's next nonce (replay protection; consumed even when execution fails).
+    pub nonce: u64,
+    /// What it does.
+    pub payload: Payload,
+}
+
+fn a(x: Address) -> alloy_primitives::Address {
+    alloy_primitives::Address::from(x.0)
+}
+
+impl Transaction {
+    /// The EIP-712 struct hash of the payload's primary type (with `sender` and `nonce`).
+    pub fn struct_hash(&self) -> Hash {
+        let (sender, nonce) = (a(self.sender), self.nonce);
+        let h = match &self.payload {
+            Payload::Transfer { to, token, amount } => eip712::Transfer {
+                sender,
+                nonce,
+                to: a(*to),
+                token: token.0,
+                amount: *amount,
+            }
+            .eip712_hash_struct(),
+            Payload::Mint { token, to, amount } => eip712::Mint {
+                sender,
+                nonce,
+                token: token.0,
+                to: a(*to),
+                amount: *amount,
+            }
+            .eip712_hash_struct(),
+            Payload::Burn { token, amount } => eip712::Burn {
+                sender,
+                nonce,
+                token: token.0,
+                amount: *amount,
+            }
+            .eip712_hash_struct(),
+            Payload::RegisterActor { kind, metadata } => eip712::RegisterActor {
+                sender,
+                nonce,
+                kind: kind.code(),
+                metadata: metadata.clone(),
+            }
+            .eip712_hash_struct(),
+            Payload::UpdateActor { metadata } => eip712::UpdateActor {
+                sender,
+                nonce,
+                metadata: metadata.clone(),
+            }
+            .eip712_hash_struct(),
+            Payload::Bond { amount } => eip712::Bond {
+                sender,
+                nonce,
+                amount: *amount,
+            }
+            .eip712_hash_struct(),
+            Payload::Unbond { amount } => eip712::Unbond {
+                sender,
+                nonce,
+                amount: *amount,
+            }
+            .eip712_hash_struct(),
+            Payload::Withdraw => eip712::Withdraw { sender, nonce }.eip712_hash_struct(),
+        };
+        Hash(h.0)
+    }
+
+    /// The EIP-712 digest that is signed; also the transaction hash.
+    pub fn signing_hash(&self) -> Hash {
+        signing_hash_with(&domain_separator(self.chain_id), &self.struct_hash())
+    }
+}
+
+/// The EIP-712 domain separator for `chain_id`.
+pub fn domain_separator(chain_id: u64) -> Hash {
+    Hash(domain(chain_id).separator().0)
+}
+
+/// `keccak256(0x19 0x01 ‖ domain_separator ‖ struct_hash)`.
+pub fn signing_hash_with(domain_separator: &Hash, struct_hash: &Hash) -> Hash {
+    let mut buf = [0u8; 66];
+    buf[0] = 0x19;
+    buf[1] = 0x01;
+    buf[2..34].copy_from_slice(&domain_separator.0);
+    buf[34..66].copy_from_slice(&struct_hash.0);
+    Hash::keccak(&buf)
+}
+
+/// A 65-byte recoverable signature `r ‖ s ‖ v` (JSON: 0x-hex).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Signature65(pub [u8; 65]);
+
+impl std::fmt::Debug for Signature65 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "0x{}", hex::encode(self.0))
+    }
+}
+
+impl std::fmt::Display for Signature65 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "0x{}", hex::encode(self.0))
+    }
+}
+
+impl std::str::FromStr for Signature65 {
+    type Err = AdmissionError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let body = s.strip_prefix("0x").unwrap_or(s);
+        let mut out = [0u8; 65];
+        hex::decode_to_slice(body, &mut out).map_err(|_| {
+            AdmissionError::BadSignature("expected 0x followed by 130 hex digits (r‖s‖v)".into())
+        })?;
+        Ok(Signature65(out))
+    }
+}
+
+impl Serialize for Signature65 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Signature65 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl Signature65 {
+    /// `r` (32 bytes).
+    pub fn r(&self) -> [u8; 32] {
+        let mut o = [0u8; 32];
+        o.copy_from_slice(&self.0[..32]);
+        o
+    }
+    /// `s` (32 bytes).
+    pub fn s(&self) -> [u8; 32] {
+        let mut o = [0u8; 32];
+        o.copy_from_slice(&self.0[32..64]);
+        o
+    }
+    /// `v` as given (27/28 or 0/1).
+    pub fn v(&self) -> u8 {
+        self.0[64]
+    }
+}
+
+/// Half the secp256k1 group order n: a signature with s > n/2 is "high-s".
+const HALF_N: [u8; 32] = [
+    0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0x5d, 0x57, 0x6e, 0x73, 0x57, 0xa4, 0x50, 0x1d, 0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0,
+];
+
+/// Sign an arbitrary 32-byte digest with libsecp256k1 (RFC 6979 nonce, low-s), `v` ∈ {27, 28}.
+pub fn sign_digest(digest: &Hash, key: &secp256k1::SecretKey) -> Signature65 {
+    let msg = secp256k1::Message::from_digest(digest.0);
+    let sig = secp256k1::ecdsa::RecoverableSignature::sign_ecdsa_recoverable(msg, key);
+    let (recid, rs) = sig.serialize_compact();
+    let mut out = [0u8; 65];
+    out[..64].copy_from_slice(&rs);
+    out[64] = 27 + recid.to_u8();
+    Signature65(out)
+}
+
+/// Recover the signer's address of `digest` from `sig`, rejecting high-s signatures.
+pub fn recover_signer(digest: &Hash, sig: &Signature65) -> Result<Address, AdmissionError> {
+    if sig.s() > HALF_N {
+        return Err(AdmissionError::HighS);
+    }
+    let v = match sig.v() {
+        0 | 27 => 0,
+        1 | 28 => 1,
+        other => {
+            return Err(AdmissionError::BadSignature(format!(
+                "v must be 27, 28, 0 or 1, got {other}"
+            )));
+        }
+    };
+    let recid = secp256k1::ecdsa::RecoveryId::from_u8_masked(v);
+    let rs = secp256k1::ecdsa::RecoverableSignature::from_compact(&sig.0[..64], recid)
+        .map_err(|e| AdmissionError::BadSignature(e.to_string()))?;
+    let pk = rs
+        .recover_ecdsa(secp256k1::Message::from_digest(digest.0))
+        .map_err(|e| AdmissionError::BadSignature(e.to_string()))?;
+    Ok(address_of_public(&pk))
+}
+
+fn address_of_public(pk: &secp256k1::PublicKey) -> Address {
+    let unc = pk.serialize_uncompressed();
+    let h = Hash::keccak(&unc[1..]);
+    let mut out = [0u8; 20];
+    out.copy_from_slice(&h.0[12..]);
+    Address(out)
+}
+
+/// The address of a secret key: last 20 bytes of keccak256 of the uncompressed public key.
+pub fn address_of(key: &secp256k1::SecretKey) -> Address {
+    address_of_public(&secp256k1::PublicKey::from_secret_key(key))
+}
+
+/// A transaction with its signature.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedTransaction {
+    /// The signed transaction.
+    pub tx: Transaction,
+    /// `r ‖ s ‖ v` over [`Transaction::signing_hash`].
+    pub signature: Signature65,
+}
+
+impl SignedTransaction {
+    /// Sign `tx` with `key` (deterministic RFC 6979, low-s). The caller must make
+    /// `tx.sender == address_of(key)` or admission rejects it as [`AdmissionError::WrongSigner`].
+    pub fn sign(tx: Transaction, key: &secp256k1::SecretKey) -> Self {
+        let signature = sign_digest(&tx.signing_hash(), key);
+        SignedTransaction { tx, signature }
+    }
+
+    /// The transaction hash (the EIP-712 digest).
+    pub fn hash(&self) -> Hash {
+        self.tx.signing_hash()
+    }
+
+    /// Recover the signer and check it is the sender; rejects high-s and malformed signatures.
+    pub fn verify_signature(&self) -> Result<(), AdmissionError> {
+        let recovered = recover_signer(&self.hash(), &self.signature)?;
+        if recovered != self.tx.sender {
+            return Err(AdmissionError::WrongSigner {
+                expected: self.tx.sender,
+                recovered,
+            });
+        }
+        Ok(())
+    }
+
+    /// Length of the JSON encoding (what the size limit [`MAX_TX_BYTES`] applies to).
+    pub fn encoded_len(&self) -> usize {
+        serde_json::to_vec(self)
+            .map(|v| v.len())
+            .expect("serialising a transaction to JSON cannot fail: no maps with non-string keys")
+    }
+}
+
+/// Parse a secret key from 32 bytes.
+pub fn secret_key_from_bytes(bytes: [u8; 32]) -> Result<secp256k1::SecretKey, AdmissionError> {
+    secp256k1::SecretKey::from_secret_bytes(bytes)
+        .map_err(|e| AdmissionError::BadSignature(format!("invalid secret key: {e}")))
+}
+
+#[cfg(test)]
+#[path = "tx_tests.rs"]
+mod tests;
