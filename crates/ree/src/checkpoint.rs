@@ -104,12 +104,18 @@ impl Checkpoint {
             .metadata()
             .clone()
             .ok_or_else(|| bad("no metadata".into()))?;
-        let get = |k: &str| md.get(k).cloned().ok_or_else(|| bad(format!("metadata lacks `{k}`")));
+        let get = |k: &str| {
+            md.get(k)
+                .cloned()
+                .ok_or_else(|| bad(format!("metadata lacks `{k}`")))
+        };
         if get("format")? != FORMAT {
             return Err(bad(format!("format is not {FORMAT}")));
         }
         let num = |k: &str| -> Result<u64, ReeError> {
-            get(k)?.parse().map_err(|_| bad(format!("metadata `{k}` is not a number")))
+            get(k)?
+                .parse()
+                .map_err(|_| bad(format!("metadata `{k}` is not a number")))
         };
         let step = num("step")?;
         let epoch = u32::try_from(num("epoch")?).map_err(|_| bad("epoch too large".into()))?;
@@ -150,8 +156,14 @@ mod tests {
             step: 50,
             cursor: Cursor { epoch: 2, pos: 17 },
             state: vec![
-                ("z.w".into(), Tensor::new(vec![2, 2], vec![1.0, -0.0, 3.5, 1e-30]).expect("4")),
-                ("a.b".into(), Tensor::new(vec![3], vec![0.25, 2.0, -7.0]).expect("3")),
+                (
+                    "z.w".into(),
+                    Tensor::new(vec![2, 2], vec![1.0, -0.0, 3.5, 1e-30]).expect("4"),
+                ),
+                (
+                    "a.b".into(),
+                    Tensor::new(vec![3], vec![0.25, 2.0, -7.0]).expect("3"),
+                ),
             ],
             spec_hash: "ab".into(),
         };

@@ -15,9 +15,14 @@ pub mod tensor;
 // Training half: job specs, data, PRNG, models, training loop, trace, outputs.
 pub mod checkpoint;
 pub mod data;
+pub mod model;
 pub mod prng;
+pub mod receipt;
+pub mod replay;
+pub mod runner;
 pub mod spec;
 pub mod trace;
+pub mod train;
 
 pub use error::ReeError;
 pub use kernels::{Exec, KernelChoice};

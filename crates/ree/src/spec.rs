@@ -181,8 +181,7 @@ pub const MAX_BATCH: usize = 1 << 16;
 impl JobSpec {
     /// Parse a spec from TOML text; unknown fields and wrong types are errors naming the field.
     pub fn from_toml(text: &str) -> Result<Self, ReeError> {
-        let spec: JobSpec =
-            toml::from_str(text).map_err(|e| ReeError::SpecParse(e.to_string()))?;
+        let spec: JobSpec = toml::from_str(text).map_err(|e| ReeError::SpecParse(e.to_string()))?;
         spec.validate()?;
         Ok(spec)
     }
@@ -200,7 +199,10 @@ impl JobSpec {
                 if let Some(i) = m.layers.iter().position(|&w| w == 0 || w > MAX_WIDTH) {
                     return Err(bad(
                         "model.layers",
-                        format!("width {} at index {i} must be in 1..={MAX_WIDTH}", m.layers[i]),
+                        format!(
+                            "width {} at index {i} must be in 1..={MAX_WIDTH}",
+                            m.layers[i]
+                        ),
                     ));
                 }
                 let last = *m.layers.last().expect("length checked above");
@@ -242,7 +244,10 @@ impl JobSpec {
             }
         }
         if self.data.format == DataFormat::Csv && self.data.target.is_none() {
-            return Err(bad("data.target", "csv data needs the name of its target column"));
+            return Err(bad(
+                "data.target",
+                "csv data needs the name of its target column",
+            ));
         }
         if let Some(h) = &self.data.blake3
             && blake3::Hash::from_hex(h.trim()).is_err()
@@ -281,15 +286,22 @@ impl JobSpec {
         if let Some(w) = t.weight_decay
             && !(w.is_finite() && w >= 0.0)
         {
-            return Err(bad("train.weight_decay", format!("{w} must be finite and >= 0")));
+            return Err(bad(
+                "train.weight_decay",
+                format!("{w} must be finite and >= 0"),
+            ));
         }
         match t.optimizer {
-            OptimizerKind::Sgd if t.beta1.is_some() || t.beta2.is_some() || t.eps.is_some() => Err(
-                bad("train.optimizer", "beta1/beta2/eps are AdamW options, not SGD"),
-            ),
-            OptimizerKind::Adamw if t.momentum.is_some() => {
-                Err(bad("train.momentum", "momentum is an SGD option; AdamW uses beta1"))
+            OptimizerKind::Sgd if t.beta1.is_some() || t.beta2.is_some() || t.eps.is_some() => {
+                Err(bad(
+                    "train.optimizer",
+                    "beta1/beta2/eps are AdamW options, not SGD",
+                ))
             }
+            OptimizerKind::Adamw if t.momentum.is_some() => Err(bad(
+                "train.momentum",
+                "momentum is an SGD option; AdamW uses beta1",
+            )),
             _ => Ok(()),
         }
     }
@@ -328,22 +340,38 @@ checkpoint_every = 50
     #[test]
     fn unknown_field_is_named() {
         let text = WINE.replace("seed = 7", "seed = 7\nlearning_rate = 3");
-        let err = JobSpec::from_toml(&text).expect_err("unknown field").to_string();
+        let err = JobSpec::from_toml(&text)
+            .expect_err("unknown field")
+            .to_string();
         assert!(err.contains("learning_rate"), "{err}");
         let text = WINE.replace("activation = \"relu\"", "activation = \"relu\"\nwidth = 3");
-        let err = JobSpec::from_toml(&text).expect_err("unknown field").to_string();
+        let err = JobSpec::from_toml(&text)
+            .expect_err("unknown field")
+            .to_string();
         assert!(err.contains("width"), "{err}");
     }
 
     #[test]
     fn bad_values_name_their_field() {
         for (from, to, field) in [
-            ("layers = [11, 64, 64, 1]", "layers = [11, 64, 64, 3]", "model.layers"),
-            ("layers = [11, 64, 64, 1]", "layers = [11, 0, 1]", "model.layers"),
+            (
+                "layers = [11, 64, 64, 1]",
+                "layers = [11, 64, 64, 3]",
+                "model.layers",
+            ),
+            (
+                "layers = [11, 64, 64, 1]",
+                "layers = [11, 0, 1]",
+                "model.layers",
+            ),
             ("lr = 0.001", "lr = -1.0", "train.lr"),
             ("batch_size = 32", "batch_size = 0", "train.batch_size"),
             ("target = \"quality\"", "", "data.target"),
-            ("path = \"wine.csv\"", "path = \"wine.csv\"\nblake3 = \"zz\"", "data.blake3"),
+            (
+                "path = \"wine.csv\"",
+                "path = \"wine.csv\"\nblake3 = \"zz\"",
+                "data.blake3",
+            ),
         ] {
             let err = JobSpec::from_toml(&WINE.replace(from, to))
                 .expect_err("invalid")

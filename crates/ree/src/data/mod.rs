@@ -99,7 +99,9 @@ pub fn parse_csv(bytes: &[u8], spec: &DataSpec, task: Task, path: &str) -> Resul
         .target
         .as_deref()
         .ok_or_else(|| data_err(path, "csv data needs data.target"))?;
-    let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(bytes);
     let header: Vec<String> = rdr
         .headers()
         .map_err(|e| data_err(path, format!("bad header: {e}")))?
@@ -107,10 +109,16 @@ pub fn parse_csv(bytes: &[u8], spec: &DataSpec, task: Task, path: &str) -> Resul
         .map(|h| h.trim().to_string())
         .collect();
     let col = |name: &str, field: &str| {
-        header.iter().position(|h| h == name).ok_or_else(|| ReeError::Spec {
-            field: field.to_string(),
-            message: format!("column `{name}` is not in {path} (columns: {})", header.join(", ")),
-        })
+        header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| ReeError::Spec {
+                field: field.to_string(),
+                message: format!(
+                    "column `{name}` is not in {path} (columns: {})",
+                    header.join(", ")
+                ),
+            })
     };
     let t_idx = col(target, "data.target")?;
     let f_idx: Vec<usize> = match &spec.features {
@@ -130,14 +138,24 @@ pub fn parse_csv(bytes: &[u8], spec: &DataSpec, task: Task, path: &str) -> Resul
         if rec.len() != header.len() {
             return Err(data_err(
                 path,
-                format!("row {} has {} fields, the header {}", r + 2, rec.len(), header.len()),
+                format!(
+                    "row {} has {} fields, the header {}",
+                    r + 2,
+                    rec.len(),
+                    header.len()
+                ),
             ));
         }
         for &i in &f_idx {
             let v: f64 = rec[i].trim().parse().map_err(|_| {
                 data_err(
                     path,
-                    format!("row {}, column `{}`: `{}` is not a number", r + 2, header[i], &rec[i]),
+                    format!(
+                        "row {}, column `{}`: `{}` is not a number",
+                        r + 2,
+                        header[i],
+                        &rec[i]
+                    ),
                 )
             })?;
             if !v.is_finite() {
@@ -188,7 +206,12 @@ pub fn parse_csv(bytes: &[u8], spec: &DataSpec, task: Task, path: &str) -> Resul
             labels.dedup();
             let y = targets
                 .iter()
-                .map(|t| labels.iter().position(|l| l == t).expect("label from targets") as f32)
+                .map(|t| {
+                    labels
+                        .iter()
+                        .position(|l| l == t)
+                        .expect("label from targets") as f32
+                })
                 .collect();
             (y, Some(labels))
         }
@@ -230,7 +253,10 @@ pub fn parse_text(bytes: &[u8], path: &str) -> Result<Text, ReeError> {
     vocab.sort_unstable();
     vocab.dedup();
     if vocab.len() < 2 {
-        return Err(data_err(path, "text needs at least two distinct characters"));
+        return Err(data_err(
+            path,
+            "text needs at least two distinct characters",
+        ));
     }
     let tokens = s
         .chars()

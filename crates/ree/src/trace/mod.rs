@@ -258,7 +258,9 @@ mod hex_vec {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Hash32>, D::Error> {
         let v = Vec::<String>::deserialize(d)?;
         v.iter()
-            .map(|s| from_hex(s).ok_or_else(|| serde::de::Error::custom("expected 64 hex characters")))
+            .map(|s| {
+                from_hex(s).ok_or_else(|| serde::de::Error::custom("expected 64 hex characters"))
+            })
             .collect()
     }
 }
@@ -310,7 +312,19 @@ mod tests {
         assert_eq!(a.first_divergence(&a), None);
         let sp = b.prove_step(3).expect("in range");
         let lp = b.prove_leaf(3, 4).expect("in range");
-        assert!(verify_leaf(&b.root(), &b.steps[3].hash, &sp, &b.steps[3].leaves[4], &lp));
-        assert!(!verify_leaf(&a.root(), &b.steps[3].hash, &sp, &b.steps[3].leaves[4], &lp));
+        assert!(verify_leaf(
+            &b.root(),
+            &b.steps[3].hash,
+            &sp,
+            &b.steps[3].leaves[4],
+            &lp
+        ));
+        assert!(!verify_leaf(
+            &a.root(),
+            &b.steps[3].hash,
+            &sp,
+            &b.steps[3].leaves[4],
+            &lp
+        ));
     }
 }
