@@ -34,11 +34,20 @@ fn eip712_spec_mail_example() {
         contents: "Hello, Bob!".into(),
     };
     let sep = Hash(domain.separator().0);
-    assert_eq!(sep, h("0xf2cee375fa42b42143804025fc449deafd50cc031ca257e0b194a650a912090f"));
+    assert_eq!(
+        sep,
+        h("0xf2cee375fa42b42143804025fc449deafd50cc031ca257e0b194a650a912090f")
+    );
     let sh = Hash(mail.eip712_hash_struct().0);
-    assert_eq!(sh, h("0xc52c0ee5d84264471806290a3f2c4cecfc5490626bf912d01f240d7a274b371e"));
+    assert_eq!(
+        sh,
+        h("0xc52c0ee5d84264471806290a3f2c4cecfc5490626bf912d01f240d7a274b371e")
+    );
     let digest = signing_hash_with(&sep, &sh);
-    assert_eq!(digest, h("0xbe609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2"));
+    assert_eq!(
+        digest,
+        h("0xbe609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2")
+    );
     assert_eq!(Hash(mail.eip712_signing_hash(&domain).0), digest);
 
     let cow = secret_key_from_bytes(Hash::keccak(b"cow").0).expect("valid key");
@@ -56,7 +65,10 @@ fn eip712_spec_mail_example() {
         Hash(sig.s()),
         h("0x07299936d304c153f6443dfa05f40ff007d72911b6f72307f996231605b91562")
     );
-    assert_eq!(recover_signer(&digest, &sig).expect("recovers"), address_of(&cow));
+    assert_eq!(
+        recover_signer(&digest, &sig).expect("recovers"),
+        address_of(&cow)
+    );
 }
 
 fn key(i: u8) -> secp256k1::SecretKey {
@@ -82,7 +94,10 @@ fn transfer_type_string_and_wallet_view() {
         eip712::Transfer::eip712_encode_type(),
         "Transfer(address sender,uint64 nonce,address to,uint32 token,uint128 amount)"
     );
-    assert_eq!(eip712::Withdraw::eip712_encode_type(), "Withdraw(address sender,uint64 nonce)");
+    assert_eq!(
+        eip712::Withdraw::eip712_encode_type(),
+        "Withdraw(address sender,uint64 nonce)"
+    );
 }
 
 #[test]
@@ -100,19 +115,31 @@ fn sign_verify_round_trip_and_tamper() {
     // Any change to the signed content changes the signer.
     let mut t = stx.clone();
     t.tx.nonce += 1;
-    assert!(matches!(t.verify_signature(), Err(AdmissionError::WrongSigner { .. })));
+    assert!(matches!(
+        t.verify_signature(),
+        Err(AdmissionError::WrongSigner { .. })
+    ));
     let mut t = stx.clone();
     t.tx.chain_id = 1;
-    assert!(matches!(t.verify_signature(), Err(AdmissionError::WrongSigner { .. })));
+    assert!(matches!(
+        t.verify_signature(),
+        Err(AdmissionError::WrongSigner { .. })
+    ));
 
     // Signed by someone else.
     let other = SignedTransaction::sign(sample_tx(address_of(&k)), &key(2));
-    assert!(matches!(other.verify_signature(), Err(AdmissionError::WrongSigner { .. })));
+    assert!(matches!(
+        other.verify_signature(),
+        Err(AdmissionError::WrongSigner { .. })
+    ));
 
     // Bad v.
     let mut bad = stx.clone();
     bad.signature.0[64] = 5;
-    assert!(matches!(bad.verify_signature(), Err(AdmissionError::BadSignature(_))));
+    assert!(matches!(
+        bad.verify_signature(),
+        Err(AdmissionError::BadSignature(_))
+    ));
 }
 
 /// n - s as big-endian bytes.
