@@ -28,10 +28,23 @@ fn same_bits(a: &[Tensor], b: &[Tensor]) -> Option<String> {
     }
     for (o, (x, y)) in a.iter().zip(b).enumerate() {
         if x.shape() != y.shape() {
-            return Some(format!("output {o}: shape {:?} vs {:?}", x.shape(), y.shape()));
+            return Some(format!(
+                "output {o}: shape {:?} vs {:?}",
+                x.shape(),
+                y.shape()
+            ));
         }
-        if let Some(i) = x.data().iter().zip(y.data()).position(|(p, q)| p.to_bits() != q.to_bits()) {
-            return Some(format!("output {o} element {i}: {} vs {}", x.data()[i], y.data()[i]));
+        if let Some(i) = x
+            .data()
+            .iter()
+            .zip(y.data())
+            .position(|(p, q)| p.to_bits() != q.to_bits())
+        {
+            return Some(format!(
+                "output {o} element {i}: {} vs {}",
+                x.data()[i],
+                y.data()[i]
+            ));
         }
     }
     None
@@ -41,10 +54,15 @@ fn check_all(seed: u64, rows: usize, d: usize, k: usize, ctxs: &[Exec]) {
     let mut g = Gen::new(seed);
     for (op, inputs) in cases(&mut g, rows, d, k) {
         let refs: Vec<&Tensor> = inputs.iter().collect();
-        let want = execute(&Exec::reference(), &op, &refs).unwrap_or_else(|e| panic!("{op:?}: {e}"));
+        let want =
+            execute(&Exec::reference(), &op, &refs).unwrap_or_else(|e| panic!("{op:?}: {e}"));
         assert_eq!(want.len(), op.num_outputs(), "{}", op.name());
         for t in &want {
-            assert!(t.first_non_finite().is_none(), "{} non-finite on random data", op.name());
+            assert!(
+                t.first_non_finite().is_none(),
+                "{} non-finite on random data",
+                op.name()
+            );
         }
         for ex in ctxs {
             let got = execute(ex, &op, &refs).unwrap();
@@ -63,7 +81,15 @@ fn check_all(seed: u64, rows: usize, d: usize, k: usize, ctxs: &[Exec]) {
 #[test]
 fn every_op_every_kernel_documented_shapes() {
     let ctxs = contexts();
-    let shapes = [(1, 1, 1), (7, 7, 7), (63, 65, 7), (65, 63, 65), (1, 1000, 3), (65, 1000, 1), (130, 16, 1000)];
+    let shapes = [
+        (1, 1, 1),
+        (7, 7, 7),
+        (63, 65, 7),
+        (65, 63, 65),
+        (1, 1000, 3),
+        (65, 1000, 1),
+        (130, 16, 1000),
+    ];
     for (i, &(rows, d, k)) in shapes.iter().enumerate() {
         check_all(100 + i as u64, rows, d, k, &ctxs);
     }
@@ -81,11 +107,19 @@ fn large_matmul_all_kernels() {
     let (m, k, n) = (131, 600, 97);
     let a = g.tensor(&[m, k]);
     let b = g.tensor(&[k, n]);
-    let op = verity_ree::Op::MatMul { trans_a: false, trans_b: false };
+    let op = verity_ree::Op::MatMul {
+        trans_a: false,
+        trans_b: false,
+    };
     let want = execute(&Exec::reference(), &op, &[&a, &b]).unwrap();
     for ex in &ctxs {
         let got = execute(ex, &op, &[&a, &b]).unwrap();
-        assert!(same_bits(&want, &got).is_none(), "{} x{}", ex.kernel_name(), ex.threads());
+        assert!(
+            same_bits(&want, &got).is_none(),
+            "{} x{}",
+            ex.kernel_name(),
+            ex.threads()
+        );
     }
 }
 

@@ -24,7 +24,7 @@
 
 use rayon::prelude::*;
 
-use super::matmul::{MatRef, matmul};
+use super::matmul::{MatRef, axpy, matmul};
 use super::nn::softmax_row;
 use super::{Exec, Isa};
 
@@ -47,44 +47,6 @@ impl Dims {
     /// Offset of sequence `b`, head `h` in a `[B*T, D]` tensor.
     fn off(&self, b: usize, h: usize) -> usize {
         b * self.seq * self.d + h * self.dh()
-    }
-}
-
-/// `y[c] = fma(a, x[c], y[c])` for every `c`.
-#[inline]
-fn axpy(isa: Isa, a: f32, x: &[f32], y: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if matches!(isa, Isa::Avx2 | Isa::Avx512) {
-        // SAFETY: an Exec only resolves to Avx2/Avx512 after detecting AVX2+FMA.
-        return unsafe { axpy_fma(a, x, y) };
-    }
-    let _ = isa;
-    for (yc, &xc) in y.iter_mut().zip(x) {
-        *yc = a.mul_add(xc, *yc);
-    }
-}
-
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn axpy_fma(a: f32, x: &[f32], y: &mut [f32]) {
-    use std::arch::x86_64::*;
-    let n = x.len().min(y.len());
-    let full = n / 8 * 8;
-    let av = _mm256_set1_ps(a);
-    let mut c = 0;
-    while c < full {
-        // SAFETY: c + 8 <= full <= len of both slices.
-        unsafe {
-            let xv = _mm256_loadu_ps(x.as_ptr().add(c));
-            let yv = _mm256_loadu_ps(y.as_ptr().add(c));
-            _mm256_storeu_ps(y.as_mut_ptr().add(c), _mm256_fmadd_ps(av, xv, yv));
-        }
-        c += 8;
-    }
-    for i in full..n {
-        y[i] = a.mul_add(x[i], y[i]);
     }
 }
 

@@ -85,7 +85,76 @@ pub(crate) fn matmul(
         c.fill(0.0);
         return;
     }
+    if (m as u64) * (n as u64) * (k as u64) <= SMALL_MNK {
+        return small(exec.isa(), m, n, k, a, b, c);
+    }
     packed(exec, m, n, k, a, b, c);
+}
+
+/// Below this many multiply-adds, packing costs more than it saves: use [`small`].
+const SMALL_MNK: u64 = 1 << 18;
+
+/// Small matmuls without packing: each row of `C` starts at `+0.0` and takes
+/// `row = fma(A[i,p], B[p, :], row)` for `p` ascending (vectorised across the row), which is
+/// each element's canonical chain. A transposed `B` is first copied to row-major.
+fn small(isa: Isa, m: usize, n: usize, k: usize, a: MatRef, b: MatRef, c: &mut [f32]) {
+    let owned;
+    let brows: &[f32] = if b.cs == 1 && b.rs == n {
+        &b.data[..k * n]
+    } else {
+        let mut t = vec![0.0f32; k * n];
+        for p in 0..k {
+            for (j, v) in t[p * n..(p + 1) * n].iter_mut().enumerate() {
+                *v = b.at(p, j);
+            }
+        }
+        owned = t;
+        &owned
+    };
+    for (i, row) in c.chunks_exact_mut(n).enumerate().take(m) {
+        row.fill(0.0);
+        for p in 0..k {
+            axpy(isa, a.at(i, p), &brows[p * n..(p + 1) * n], row);
+        }
+    }
+}
+
+/// `y[c] = fma(a, x[c], y[c])` for every `c` (AVX2+FMA when `isa` allows; same bits).
+#[inline]
+pub(crate) fn axpy(isa: Isa, a: f32, x: &[f32], y: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if matches!(isa, Isa::Avx2 | Isa::Avx512) {
+        // SAFETY: an Exec only resolves to Avx2/Avx512 after detecting AVX2+FMA.
+        return unsafe { axpy_fma(a, x, y) };
+    }
+    let _ = isa;
+    for (yc, &xc) in y.iter_mut().zip(x) {
+        *yc = a.mul_add(xc, *yc);
+    }
+}
+
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn axpy_fma(a: f32, x: &[f32], y: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let n = x.len().min(y.len());
+    let full = n / 8 * 8;
+    let av = _mm256_set1_ps(a);
+    let mut c = 0;
+    while c < full {
+        // SAFETY: c + 8 <= full <= the length of both slices.
+        unsafe {
+            let xv = _mm256_loadu_ps(x.as_ptr().add(c));
+            let yv = _mm256_loadu_ps(y.as_ptr().add(c));
+            _mm256_storeu_ps(y.as_mut_ptr().add(c), _mm256_fmadd_ps(av, xv, yv));
+        }
+        c += 8;
+    }
+    for i in full..n {
+        y[i] = a.mul_add(x[i], y[i]);
+    }
 }
 
 const KC: usize = 256;
