@@ -76,10 +76,34 @@ pub fn cases(g: &mut Gen, rows: usize, d: usize, k: usize) -> Vec<(Op, Vec<Tenso
     };
     let scalar = Tensor::scalar(g.f(0.5, 2.0));
     vec![
-        (Op::MatMul { trans_a: false, trans_b: false }, vec![g.tensor(&[rows, k]), g.tensor(&[k, d])]),
-        (Op::MatMul { trans_a: true, trans_b: false }, vec![g.tensor(&[k, rows]), g.tensor(&[k, d])]),
-        (Op::MatMul { trans_a: false, trans_b: true }, vec![g.tensor(&[rows, k]), g.tensor(&[d, k])]),
-        (Op::MatMul { trans_a: true, trans_b: true }, vec![g.tensor(&[k, rows]), g.tensor(&[d, k])]),
+        (
+            Op::MatMul {
+                trans_a: false,
+                trans_b: false,
+            },
+            vec![g.tensor(&[rows, k]), g.tensor(&[k, d])],
+        ),
+        (
+            Op::MatMul {
+                trans_a: true,
+                trans_b: false,
+            },
+            vec![g.tensor(&[k, rows]), g.tensor(&[k, d])],
+        ),
+        (
+            Op::MatMul {
+                trans_a: false,
+                trans_b: true,
+            },
+            vec![g.tensor(&[rows, k]), g.tensor(&[d, k])],
+        ),
+        (
+            Op::MatMul {
+                trans_a: true,
+                trans_b: true,
+            },
+            vec![g.tensor(&[k, rows]), g.tensor(&[d, k])],
+        ),
         (Op::Add, vec![x.clone(), y.clone()]),
         (Op::Mul, vec![x.clone(), y.clone()]),
         (Op::MulBackward, vec![dy.clone(), x.clone(), y.clone()]),
@@ -95,29 +119,76 @@ pub fn cases(g: &mut Gen, rows: usize, d: usize, k: usize) -> Vec<(Op, Vec<Tenso
         (Op::LogSoftmax, vec![x.clone()]),
         (Op::LogSoftmaxBackward, vec![dy.clone(), lsm[0].clone()]),
         (Op::CrossEntropy, vec![x.clone(), g.ids(rows, d)]),
-        (Op::CrossEntropyBackward, vec![x.clone(), g.ids(rows, d), scalar.clone()]),
+        (
+            Op::CrossEntropyBackward,
+            vec![x.clone(), g.ids(rows, d), scalar.clone()],
+        ),
         (Op::Mse, vec![x.clone(), y.clone()]),
         (Op::MseBackward, vec![x.clone(), y.clone(), scalar.clone()]),
-        (Op::LayerNorm { eps: 1e-5 }, vec![x.clone(), gamma.clone(), beta.clone()]),
+        (
+            Op::LayerNorm { eps: 1e-5 },
+            vec![x.clone(), gamma.clone(), beta.clone()],
+        ),
         (
             Op::LayerNormBackward,
-            vec![dy.clone(), x.clone(), gamma.clone(), ln[1].clone(), ln[2].clone()],
+            vec![
+                dy.clone(),
+                x.clone(),
+                gamma.clone(),
+                ln[1].clone(),
+                ln[2].clone(),
+            ],
         ),
-        (Op::Embedding, vec![g.tensor(&[vocab, d]), g.ids(rows, vocab)]),
-        (Op::EmbeddingBackward { vocab }, vec![dy.clone(), g.ids(rows, vocab)]),
-        (attn, vec![x.clone(), y.clone(), g.tensor(&[rows, d])]),
-        (attn_b, vec![dy.clone(), x.clone(), y.clone(), g.tensor(&[rows, d])]),
-        (Op::Sum, vec![x.clone()]),
-        (Op::SumBackward { shape: vec![rows, d] }, vec![scalar.clone()]),
-        (Op::Mean, vec![x.clone()]),
-        (Op::MeanBackward { shape: vec![rows, d] }, vec![scalar.clone()]),
         (
-            Op::SgdMomentum { lr: 0.05, momentum: 0.9, weight_decay: 1e-4 },
+            Op::Embedding,
+            vec![g.tensor(&[vocab, d]), g.ids(rows, vocab)],
+        ),
+        (
+            Op::EmbeddingBackward { vocab },
+            vec![dy.clone(), g.ids(rows, vocab)],
+        ),
+        (attn, vec![x.clone(), y.clone(), g.tensor(&[rows, d])]),
+        (
+            attn_b,
+            vec![dy.clone(), x.clone(), y.clone(), g.tensor(&[rows, d])],
+        ),
+        (Op::Sum, vec![x.clone()]),
+        (
+            Op::SumBackward {
+                shape: vec![rows, d],
+            },
+            vec![scalar.clone()],
+        ),
+        (Op::Mean, vec![x.clone()]),
+        (
+            Op::MeanBackward {
+                shape: vec![rows, d],
+            },
+            vec![scalar.clone()],
+        ),
+        (
+            Op::SgdMomentum {
+                lr: 0.05,
+                momentum: 0.9,
+                weight_decay: 1e-4,
+            },
             vec![x.clone(), dy.clone(), y.clone()],
         ),
         (
-            Op::AdamW { step: 3, lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01 },
-            vec![x.clone(), dy.clone(), y.clone(), g.pos(&[rows, d], 0.0, 1.0)],
+            Op::AdamW {
+                step: 3,
+                lr: 1e-3,
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+                weight_decay: 0.01,
+            },
+            vec![
+                x.clone(),
+                dy.clone(),
+                y.clone(),
+                g.pos(&[rows, d], 0.0, 1.0),
+            ],
         ),
     ]
 }
