@@ -1,0 +1,141 @@
+//! Training-step benchmarks: time per step of the MLP [11, 64, 64, 1], batch 32, AdamW on
+//! wine-quality (tracing on and off), and the char transformer of the tests; then the tracing
+//! overhead measured in the same run (interleaved rounds, median), printed as a ratio.
+//!
+//! `cargo bench -p verity-ree --bench train`. `VERITY_BENCH_THREADS` sets threads (default 1).
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::Criterion;
+use verity_ree::data::{self, Dataset, builtin};
+use verity_ree::spec::{JobSpec, Task};
+use verity_ree::train::{State, Trainer};
+use verity_ree::{Exec, KernelChoice};
+
+const MLP: &str = r#"
+[model]
+kind = "mlp"
+layers = [11, 64, 64, 1]
+activation = "relu"
+[data]
+path = "wine.csv"
+format = "csv"
+target = "quality"
+[train]
+optimizer = "adamw"
+lr = 0.001
+batch_size = 32
+steps = 1000000
+seed = 7
+"#;
+
+const LM: &str = r#"
+[model]
+kind = "transformer"
+d_model = 32
+heads = 4
+layers = 2
+context = 16
+[data]
+path = "sonnets.txt"
+format = "text"
+[train]
+optimizer = "adamw"
+lr = 0.003
+batch_size = 8
+steps = 1000000
+seed = 11
+"#;
+
+fn threads() -> usize {
+    std::env::var("VERITY_BENCH_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+}
+
+fn mlp_trainer() -> Trainer {
+    let spec = JobSpec::from_toml(MLP).expect("valid spec");
+    let csv = builtin::export("winequality").expect("built in").csv;
+    let table = data::parse_csv(csv.as_bytes(), &spec.data, Task::Regression, "wine.csv")
+        .expect("valid csv");
+    Trainer::new(&spec, Dataset::Table(table)).expect("valid job")
+}
+
+fn lm_trainer() -> Trainer {
+    let spec = JobSpec::from_toml(LM).expect("valid spec");
+    let text = include_bytes!("../tests/data/sonnets.txt");
+    let t = data::parse_text(text, "sonnets.txt").expect("valid text");
+    Trainer::new(&spec, Dataset::Text(t)).expect("valid job")
+}
+
+fn step(t: &Trainer, exec: &Exec, s: &mut State, tracing: bool) {
+    let out = t.step(exec, s, tracing, None, None).expect("step runs");
+    black_box(out.hash);
+}
+
+fn bench_steps(c: &mut Criterion) {
+    let exec = Exec::new(KernelChoice::Auto, threads()).expect("exec");
+    let mlp = mlp_trainer();
+    for tracing in [true, false] {
+        let mut s = mlp.init_state(tracing).expect("init");
+        let name = format!(
+            "mlp_11_64_64_1_b32_adamw/tracing_{}",
+            if tracing { "on" } else { "off" }
+        );
+        c.bench_function(&name, |b| b.iter(|| step(&mlp, &exec, &mut s, tracing)));
+    }
+    let lm = lm_trainer();
+    let mut s = lm.init_state(true).expect("init");
+    c.bench_function("char_lm_d32_l2_ctx16_b8/tracing_on", |b| {
+        b.iter(|| step(&lm, &exec, &mut s, true))
+    });
+}
+
+/// Median time per step over `rounds` rounds of `n` steps, tracing on and off interleaved.
+fn overhead(t: &Trainer, exec: &Exec, n: usize, rounds: usize) -> (Duration, Duration) {
+    let mut on = Vec::new();
+    let mut off = Vec::new();
+    let mut s_on = t.init_state(true).expect("init");
+    let mut s_off = t.init_state(false).expect("init");
+    for _ in 0..rounds {
+        let t0 = Instant::now();
+        for _ in 0..n {
+            step(t, exec, &mut s_on, true);
+        }
+        on.push(t0.elapsed() / n as u32);
+        let t0 = Instant::now();
+        for _ in 0..n {
+            step(t, exec, &mut s_off, false);
+        }
+        off.push(t0.elapsed() / n as u32);
+    }
+    on.sort();
+    off.sort();
+    (on[rounds / 2], off[rounds / 2])
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    bench_steps(&mut c);
+    c.final_summary();
+    let exec = Exec::new(KernelChoice::Auto, threads()).expect("exec");
+    println!(
+        "\ntracing overhead (same run, interleaved, median of 15 rounds; kernel {}, {} thread(s)):",
+        exec.kernel_name(),
+        exec.threads()
+    );
+    for (name, t, n) in [
+        ("mlp [11,64,64,1] b32 adamw", mlp_trainer(), 200),
+        ("char lm d32 l2", lm_trainer(), 20),
+    ] {
+        let (on, off) = overhead(&t, &exec, n, 15);
+        let pct = (on.as_secs_f64() / off.as_secs_f64() - 1.0) * 100.0;
+        println!(
+            "  {name:<28} on {:>9.1} us/step  off {:>9.1} us/step  overhead {pct:+.1}%  (goal <= 3%)",
+            on.as_secs_f64() * 1e6,
+            off.as_secs_f64() * 1e6
+        );
+    }
+}
