@@ -135,3 +135,49 @@ proptest! {
         check_all(seed, rows, d, k, &ctxs);
     }
 }
+
+#[test]
+fn empty_dims_give_empty_or_zero_outputs() {
+    let ctxs = contexts();
+    let z = |s: &[usize]| Tensor::zeros(s.to_vec());
+    let cases: Vec<(verity_ree::Op, Vec<Tensor>, Vec<Vec<usize>>)> = vec![
+        (
+            verity_ree::Op::MatMul {
+                trans_a: false,
+                trans_b: false,
+            },
+            vec![z(&[0, 3]), z(&[3, 4])],
+            vec![vec![0, 4]],
+        ),
+        (
+            verity_ree::Op::MatMul {
+                trans_a: false,
+                trans_b: false,
+            },
+            vec![z(&[2, 0]), z(&[0, 4])],
+            vec![vec![2, 4]],
+        ),
+        (verity_ree::Op::Softmax, vec![z(&[2, 0])], vec![vec![2, 0]]),
+        (verity_ree::Op::Sum, vec![z(&[0])], vec![vec![]]),
+        (verity_ree::Op::BiasGrad, vec![z(&[0, 3])], vec![vec![3]]),
+    ];
+    for (op, ins, shapes) in cases {
+        let refs: Vec<&Tensor> = ins.iter().collect();
+        let want = execute(&Exec::reference(), &op, &refs).unwrap();
+        assert_eq!(
+            want.iter().map(|t| t.shape().to_vec()).collect::<Vec<_>>(),
+            shapes
+        );
+        assert!(
+            want.iter()
+                .all(|t| t.data().iter().all(|v| v.to_bits() == 0))
+        );
+        for ex in &ctxs {
+            assert!(
+                same_bits(&want, &execute(ex, &op, &refs).unwrap()).is_none(),
+                "{}",
+                op.name()
+            );
+        }
+    }
+}

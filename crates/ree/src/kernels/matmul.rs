@@ -50,7 +50,29 @@ impl<'a> MatRef<'a> {
 }
 
 /// Reference matmul: `c[m × n] = a[m × k] · b[k × n]` in the canonical order (module docs).
+///
+/// The same plain loop is compiled twice; on CPUs with FMA the copy built with the `fma`
+/// target feature runs (`f32::mul_add` then becomes one `vfmadd` instead of a call to the C
+/// library's `fmaf`; both are the exactly rounded fused multiply-add, so the bits are equal).
 pub fn matmul_ref(m: usize, n: usize, k: usize, a: MatRef, b: MatRef, c: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if super::has_avx2() {
+        // SAFETY: has_avx2() checked AVX2 and FMA on this CPU.
+        return unsafe { matmul_ref_fma(m, n, k, a, b, c) };
+    }
+    matmul_ref_loop(m, n, k, a, b, c)
+}
+
+/// # Safety
+/// The CPU must support FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma")]
+unsafe fn matmul_ref_fma(m: usize, n: usize, k: usize, a: MatRef, b: MatRef, c: &mut [f32]) {
+    matmul_ref_loop(m, n, k, a, b, c)
+}
+
+#[inline(always)]
+fn matmul_ref_loop(m: usize, n: usize, k: usize, a: MatRef, b: MatRef, c: &mut [f32]) {
     for i in 0..m {
         let row = &mut c[i * n..(i + 1) * n];
         row.fill(0.0);
