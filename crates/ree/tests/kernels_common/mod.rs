@@ -62,8 +62,8 @@ pub fn cases(g: &mut Gen, rows: usize, d: usize, k: usize) -> Vec<(Op, Vec<Tenso
     )
     .unwrap();
     let vocab = (rows % 13) + 3;
-    let heads = if d % 4 == 0 { 4 } else { 1 };
-    let batch = if rows % 2 == 0 { 2 } else { 1 };
+    let heads = if d.is_multiple_of(4) { 4 } else { 1 };
+    let batch = if rows.is_multiple_of(2) { 2 } else { 1 };
     let attn = Op::Attention {
         batch,
         seq: rows / batch,
