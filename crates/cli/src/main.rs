@@ -4,6 +4,8 @@
 
 mod cmd;
 
+use std::path::PathBuf;
+
 use clap::{Parser, Subcommand};
 
 /// Verity: verifiable compute that turns into savings.
@@ -13,16 +15,76 @@ struct Cli {
     /// Print one JSON object instead of human-readable text.
     #[arg(long, global = true)]
     json: bool,
+    /// The node's HTTP API.
+    #[arg(
+        long,
+        global = true,
+        env = "VERITY_NODE",
+        default_value = "http://127.0.0.1:8645"
+    )]
+    node: String,
+    /// Keystore directory (default $VERITY_HOME/keystore or ~/.verity/keystore).
+    #[arg(long, global = true, value_name = "DIR")]
+    keystore: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Run ML jobs locally on the reproducible execution engine.
+    #[command(subcommand)]
+    Job(cmd::job::JobCmd),
+    /// Built-in data sets (list, export as CSV).
+    #[command(subcommand)]
+    Data(cmd::data::DataCmd),
+    /// Manage local keys (Ethereum keystore v3 files).
+    #[command(subcommand)]
+    Keys(cmd::keys::KeysCmd),
+    /// Run a node: `verity node --genesis FILE --data-dir DIR --http ADDR`.
+    Node(cmd::node::NodeArgs),
+    /// Run a one-node dev chain with funded dev accounts (resumes when started again).
+    Devnet(cmd::devnet::DevnetArgs),
+    /// Show an account's balances.
+    Balance(cmd::balance::BalanceArgs),
+    /// Send tokens: `verity send --from KEY --to ADDR --amount 1.5 --token VTY`.
+    Send(cmd::send::SendArgs),
+    /// Bond, unbond or withdraw stake.
+    #[command(subcommand)]
+    Stake(cmd::stake::StakeCmd),
+    /// Show a transaction's status and receipt.
+    Tx(cmd::tx::TxArgs),
+    /// Show the node's height, state root and chain id.
+    Status,
+    /// Fetch or verify balance proofs against a state root.
+    #[command(subcommand)]
+    Proof(cmd::proof::ProofCmd),
+    /// Throughput benchmarks of the ledger and of a node.
+    #[command(subcommand)]
+    Bench(cmd::bench::BenchCmd),
+}
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let result: anyhow::Result<()> = match cli.command {};
+    let ctx = cmd::Ctx {
+        json: cli.json,
+        node: cli.node.clone(),
+        keystore: cli.keystore.clone(),
+    };
+    let result: anyhow::Result<()> = match cli.command {
+        Command::Job(c) => cmd::job::run(&ctx, c),
+        Command::Data(c) => cmd::data::run(&ctx, c),
+        Command::Keys(c) => cmd::keys::run(&ctx, c),
+        Command::Node(a) => cmd::node::run(&ctx, a),
+        Command::Devnet(a) => cmd::devnet::run(&ctx, a),
+        Command::Balance(a) => cmd::balance::run(&ctx, a),
+        Command::Send(a) => cmd::send::run(&ctx, a),
+        Command::Stake(c) => cmd::stake::run(&ctx, c),
+        Command::Tx(a) => cmd::tx::run(&ctx, a),
+        Command::Status => cmd::status::run(&ctx),
+        Command::Proof(c) => cmd::proof::run(&ctx, c),
+        Command::Bench(c) => cmd::bench::run(&ctx, c),
+    };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {

@@ -2,7 +2,7 @@
 //! [`LedgerError`] (everything else: execution failures carried in receipts, bad blocks, bad
 //! genesis, proof failures).
 
-use verity_primitives::{Address, MathError, TokenId};
+use verity_primitives::{Address, MathError, Timestamp, TokenId};
 
 /// Why a signed transaction is rejected before it can enter a block.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -154,4 +154,103 @@ pub enum LedgerError {
     /// An invariant does not hold (a bug).
     #[error("invariant violated: {0}")]
     Invariant(String),
+    // --- amm + router (issue 5) ---
+    /// The transaction's deadline is before the block time.
+    #[error("transaction expired: deadline {deadline} ms is before the block time {now} ms")]
+    Expired {
+        /// The deadline (ms).
+        deadline: Timestamp,
+        /// The block time (ms).
+        now: Timestamp,
+    },
+    /// A swap would give less than the minimum asked for.
+    #[error(
+        "slippage: output {out} is below the minimum {min}; quote again or allow more slippage"
+    )]
+    InsufficientOutput {
+        /// What the swap gives.
+        out: u128,
+        /// The minimum asked for.
+        min: u128,
+    },
+    /// A swap would cost more than the maximum allowed.
+    #[error(
+        "slippage: input {input} exceeds the maximum {max}; quote again or allow more slippage"
+    )]
+    ExcessiveInput {
+        /// What the swap costs.
+        input: u128,
+        /// The maximum allowed.
+        max: u128,
+    },
+    /// Both sides of a pair or swap are the same token.
+    #[error("both tokens are {0}: a pool or swap needs two different tokens")]
+    SameToken(TokenId),
+    /// No pool for a pair.
+    #[error("no pool for tokens {0} and {1}; create one with CreatePool")]
+    NoPool(TokenId, TokenId),
+    /// The pair already has a pool.
+    #[error("tokens {0} and {1} already have pool {2}")]
+    PoolExists(TokenId, TokenId, u32),
+    /// The pool id does not exist.
+    #[error("unknown pool {0}")]
+    UnknownPool(u32),
+    /// A pool fee outside 0..=1000 bps.
+    #[error("pool fee {0} bps is out of range: use 0 to 1000 (30 = 0.30%)")]
+    BadFee(u16),
+    /// A swap path that is too short/long or repeats a token.
+    #[error("bad swap path: {0}")]
+    BadPath(String),
+    /// A swap needs more than the pool holds (or the pool is empty).
+    #[error("insufficient liquidity: the pool is empty or cannot pay that much out")]
+    InsufficientLiquidity,
+    /// A swap received no input.
+    #[error("insufficient input amount")]
+    InsufficientInputAmount,
+    /// A swap asks for no output.
+    #[error("insufficient output amount")]
+    InsufficientOutputAmount,
+    /// An add/remove-liquidity amount below its minimum (or a zero quote).
+    #[error("insufficient amount: {0}")]
+    InsufficientAmount(&'static str),
+    /// A deposit too small to mint any LP share (the first needs sqrt(x·y) > 1000).
+    #[error(
+        "insufficient liquidity minted: deposit more (the first deposit needs sqrt(a·b) > 1000)"
+    )]
+    InsufficientLiquidityMinted,
+    /// A withdrawal too small to return any token.
+    #[error("insufficient liquidity burned: withdraw more shares")]
+    InsufficientLiquidityBurned,
+    /// Not enough LP shares.
+    #[error("insufficient LP shares in pool {pool}: have {have}, need {need}")]
+    InsufficientLpShares {
+        /// Pool.
+        pool: u32,
+        /// Shares held.
+        have: u128,
+        /// Shares asked for.
+        need: u128,
+    },
+    /// The swap would lower the pool's fee-adjusted k.
+    #[error("K: the swap would lower the pool's constant product")]
+    KInvariant,
+    /// A reserve would exceed 2^112 - 1.
+    #[error("reserve overflow: a pool reserve may not exceed 2^112 - 1")]
+    ReserveOverflow,
+    /// No TWAP can be computed.
+    #[error("no TWAP for pool {pool}: {reason}")]
+    TwapUnavailable {
+        /// Pool.
+        pool: u32,
+        /// Why.
+        reason: String,
+    },
+    /// No route between two tokens.
+    #[error("no route from token {from} to token {to} within 3 hops")]
+    NoRoute {
+        /// Token sold.
+        from: TokenId,
+        /// Token bought.
+        to: TokenId,
+    },
 }

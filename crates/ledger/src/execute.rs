@@ -81,6 +81,66 @@ fn dispatch(ex: &mut Exec<'_>, sender: &Address, payload: &Payload) -> Result<()
         Payload::Bond { amount } => staking::bond(ex, sender, *amount),
         Payload::Unbond { amount } => staking::unbond(ex, sender, *amount),
         Payload::Withdraw => staking::withdraw(ex, sender),
+        // --- amm + router (issue 5) ---
+        Payload::CreatePool {
+            token_a,
+            token_b,
+            fee_bps,
+        } => crate::amm::create_pool(ex, sender, *token_a, *token_b, *fee_bps).map(|_| ()),
+        Payload::AddLiquidity {
+            pool,
+            amount_a_desired,
+            amount_b_desired,
+            amount_a_min,
+            amount_b_min,
+            deadline,
+        } => crate::amm::add_liquidity(
+            ex,
+            sender,
+            *pool,
+            *amount_a_desired,
+            *amount_b_desired,
+            *amount_a_min,
+            *amount_b_min,
+            *deadline,
+        ),
+        Payload::RemoveLiquidity {
+            pool,
+            liquidity,
+            amount_a_min,
+            amount_b_min,
+            deadline,
+        } => crate::amm::remove_liquidity(
+            ex,
+            sender,
+            *pool,
+            *liquidity,
+            *amount_a_min,
+            *amount_b_min,
+            *deadline,
+        ),
+        Payload::SwapExactIn {
+            path,
+            amount_in,
+            min_out,
+            deadline,
+        } => {
+            crate::amm::swap_exact_in(ex, sender, path, *amount_in, *min_out, *deadline).map(|_| ())
+        }
+        Payload::SwapExactOut {
+            path,
+            amount_out,
+            max_in,
+            deadline,
+        } => crate::amm::swap_exact_out(ex, sender, path, *amount_out, *max_in, *deadline)
+            .map(|_| ()),
+        Payload::SwapRouted {
+            from,
+            to,
+            amount_in,
+            min_out,
+            deadline,
+        } => crate::router::swap_routed(ex, sender, *from, *to, *amount_in, *min_out, *deadline),
     }
 }
 

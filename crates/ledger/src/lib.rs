@@ -11,6 +11,10 @@
 //! Determinism rules (enforced by `clippy.toml` and a source-scanning test): no floats, no
 //! `HashMap`/`HashSet`, no clock but the block timestamp, no randomness, no I/O.
 
+// --- amm + router (issue 5) ---
+pub mod amm;
+pub mod router;
+// ---
 pub mod bench;
 pub mod block;
 mod error;

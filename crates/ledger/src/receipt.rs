@@ -100,6 +100,90 @@ pub enum Event {
         /// Why.
         reason: String,
     },
+    // --- amm + router (issue 5) ---
+    /// A pool was created.
+    PoolCreated {
+        /// Pool id.
+        pool: u32,
+        /// Lower token id.
+        token0: TokenId,
+        /// Higher token id.
+        token1: TokenId,
+        /// Fee in basis points.
+        fee_bps: u16,
+        /// Who created it.
+        creator: Address,
+    },
+    /// Liquidity deposited; LP shares minted.
+    LiquidityAdded {
+        /// Pool id.
+        pool: u32,
+        /// Depositor (receives the shares).
+        provider: Address,
+        /// token0 deposited.
+        #[serde(with = "amount_str")]
+        amount0: u128,
+        /// token1 deposited.
+        #[serde(with = "amount_str")]
+        amount1: u128,
+        /// LP shares minted.
+        #[serde(with = "amount_str")]
+        liquidity: u128,
+    },
+    /// LP shares burned; tokens returned.
+    LiquidityRemoved {
+        /// Pool id.
+        pool: u32,
+        /// Who withdrew.
+        provider: Address,
+        /// token0 returned.
+        #[serde(with = "amount_str")]
+        amount0: u128,
+        /// token1 returned.
+        #[serde(with = "amount_str")]
+        amount1: u128,
+        /// LP shares burned.
+        #[serde(with = "amount_str")]
+        liquidity: u128,
+    },
+    /// One pool hop of a swap (as V2's `Swap` event).
+    Swap {
+        /// Pool id.
+        pool: u32,
+        /// The transaction sender.
+        sender: Address,
+        /// token0 in.
+        #[serde(with = "amount_str")]
+        amount0_in: u128,
+        /// token1 in.
+        #[serde(with = "amount_str")]
+        amount1_in: u128,
+        /// token0 out.
+        #[serde(with = "amount_str")]
+        amount0_out: u128,
+        /// token1 out.
+        #[serde(with = "amount_str")]
+        amount1_out: u128,
+        /// Recipient (the next pool's account on a multi-hop path).
+        to: Address,
+    },
+    /// A routed swap (one event for the whole split; the hops emit [`Event::Swap`]).
+    RoutedSwap {
+        /// Who swapped.
+        account: Address,
+        /// Token sold.
+        from: TokenId,
+        /// Token bought.
+        to: TokenId,
+        /// Amount sold.
+        #[serde(with = "amount_str")]
+        amount_in: u128,
+        /// Amount bought.
+        #[serde(with = "amount_str")]
+        amount_out: u128,
+        /// Routes used.
+        routes: u32,
+    },
 }
 
 /// The result of one transaction in a block.

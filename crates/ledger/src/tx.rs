@@ -21,7 +21,7 @@ use alloy_primitives::U256;
 use alloy_sol_types::{Eip712Domain, SolStruct};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::borrow::Cow;
-use verity_primitives::{Address, Hash, TokenId, amount_str};
+use verity_primitives::{Address, Hash, Timestamp, TokenId, amount_str};
 
 /// Largest accepted transaction, measured as its JSON encoding ([`SignedTransaction::encoded_len`]).
 pub const MAX_TX_BYTES: usize = 8 * 1024;
@@ -83,6 +83,92 @@ pub enum Payload {
     },
     /// Return every released unbonding entry to the sender's balance.
     Withdraw,
+    // --- amm + router (issue 5) ---
+    /// Create the pool of a token pair with a fee in basis points (30 = 0.30%).
+    CreatePool {
+        /// One token.
+        token_a: TokenId,
+        /// The other token.
+        token_b: TokenId,
+        /// Fee on every input, basis points (0..=1000).
+        fee_bps: u16,
+    },
+    /// Deposit into pool `pool` (a = its token0, b = its token1) at the reserves' ratio.
+    AddLiquidity {
+        /// Pool id.
+        pool: u32,
+        /// Most token0 to deposit.
+        #[serde(with = "amount_str")]
+        amount_a_desired: u128,
+        /// Most token1 to deposit.
+        #[serde(with = "amount_str")]
+        amount_b_desired: u128,
+        /// Least token0 to deposit.
+        #[serde(with = "amount_str")]
+        amount_a_min: u128,
+        /// Least token1 to deposit.
+        #[serde(with = "amount_str")]
+        amount_b_min: u128,
+        /// Latest block time (ms) at which it may execute.
+        deadline: Timestamp,
+    },
+    /// Burn `liquidity` LP shares of pool `pool` for its tokens.
+    RemoveLiquidity {
+        /// Pool id.
+        pool: u32,
+        /// LP shares to burn.
+        #[serde(with = "amount_str")]
+        liquidity: u128,
+        /// Least token0 to receive.
+        #[serde(with = "amount_str")]
+        amount_a_min: u128,
+        /// Least token1 to receive.
+        #[serde(with = "amount_str")]
+        amount_b_min: u128,
+        /// Latest block time (ms).
+        deadline: Timestamp,
+    },
+    /// Sell exactly `amount_in` of `path[0]` for at least `min_out` of the last token.
+    SwapExactIn {
+        /// Token path, 2–4 distinct tokens.
+        path: Vec<TokenId>,
+        /// Amount sold.
+        #[serde(with = "amount_str")]
+        amount_in: u128,
+        /// Least output.
+        #[serde(with = "amount_str")]
+        min_out: u128,
+        /// Latest block time (ms).
+        deadline: Timestamp,
+    },
+    /// Buy exactly `amount_out` of the last token paying at most `max_in` of `path[0]`.
+    SwapExactOut {
+        /// Token path, 2–4 distinct tokens.
+        path: Vec<TokenId>,
+        /// Amount bought.
+        #[serde(with = "amount_str")]
+        amount_out: u128,
+        /// Most input.
+        #[serde(with = "amount_str")]
+        max_in: u128,
+        /// Latest block time (ms).
+        deadline: Timestamp,
+    },
+    /// Sell `amount_in` of `from` for `to` along the router's best route/split at execution.
+    SwapRouted {
+        /// Token sold.
+        from: TokenId,
+        /// Token bought.
+        to: TokenId,
+        /// Amount sold.
+        #[serde(with = "amount_str")]
+        amount_in: u128,
+        /// Least output.
+        #[serde(with = "amount_str")]
+        min_out: u128,
+        /// Latest block time (ms).
+        deadline: Timestamp,
+    },
 }
 
 impl Payload {
@@ -97,6 +183,13 @@ impl Payload {
             Payload::Bond { .. } => "Bond",
             Payload::Unbond { .. } => "Unbond",
             Payload::Withdraw => "Withdraw",
+            // --- amm + router (issue 5) ---
+            Payload::CreatePool { .. } => "CreatePool",
+            Payload::AddLiquidity { .. } => "AddLiquidity",
+            Payload::RemoveLiquidity { .. } => "RemoveLiquidity",
+            Payload::SwapExactIn { .. } => "SwapExactIn",
+            Payload::SwapExactOut { .. } => "SwapExactOut",
+            Payload::SwapRouted { .. } => "SwapRouted",
         }
     }
 }
@@ -113,6 +206,13 @@ pub mod eip712 {
         struct Bond { address sender; uint64 nonce; uint128 amount; }
         struct Unbond { address sender; uint64 nonce; uint128 amount; }
         struct Withdraw { address sender; uint64 nonce; }
+        // --- amm + router (issue 5) ---
+        struct CreatePool { address sender; uint64 nonce; uint32 token_a; uint32 token_b; uint16 fee_bps; }
+        struct AddLiquidity { address sender; uint64 nonce; uint32 pool; uint128 amount_a_desired; uint128 amount_b_desired; uint128 amount_a_min; uint128 amount_b_min; uint64 deadline; }
+        struct RemoveLiquidity { address sender; uint64 nonce; uint32 pool; uint128 liquidity; uint128 amount_a_min; uint128 amount_b_min; uint64 deadline; }
+        struct SwapExactIn { address sender; uint64 nonce; uint32[] path; uint128 amount_in; uint128 min_out; uint64 deadline; }
+        struct SwapExactOut { address sender; uint64 nonce; uint32[] path; uint128 amount_out; uint128 max_in; uint64 deadline; }
+        struct SwapRouted { address sender; uint64 nonce; uint32 from; uint32 to; uint128 amount_in; uint128 min_out; uint64 deadline; }
     }
 }
 
@@ -198,6 +298,97 @@ impl Transaction {
             }
             .eip712_hash_struct(),
             Payload::Withdraw => eip712::Withdraw { sender, nonce }.eip712_hash_struct(),
+            // --- amm + router (issue 5) ---
+            Payload::CreatePool {
+                token_a,
+                token_b,
+                fee_bps,
+            } => eip712::CreatePool {
+                sender,
+                nonce,
+                token_a: token_a.0,
+                token_b: token_b.0,
+                fee_bps: *fee_bps,
+            }
+            .eip712_hash_struct(),
+            Payload::AddLiquidity {
+                pool,
+                amount_a_desired,
+                amount_b_desired,
+                amount_a_min,
+                amount_b_min,
+                deadline,
+            } => eip712::AddLiquidity {
+                sender,
+                nonce,
+                pool: *pool,
+                amount_a_desired: *amount_a_desired,
+                amount_b_desired: *amount_b_desired,
+                amount_a_min: *amount_a_min,
+                amount_b_min: *amount_b_min,
+                deadline: deadline.0,
+            }
+            .eip712_hash_struct(),
+            Payload::RemoveLiquidity {
+                pool,
+                liquidity,
+                amount_a_min,
+                amount_b_min,
+                deadline,
+            } => eip712::RemoveLiquidity {
+                sender,
+                nonce,
+                pool: *pool,
+                liquidity: *liquidity,
+                amount_a_min: *amount_a_min,
+                amount_b_min: *amount_b_min,
+                deadline: deadline.0,
+            }
+            .eip712_hash_struct(),
+            Payload::SwapExactIn {
+                path,
+                amount_in,
+                min_out,
+                deadline,
+            } => eip712::SwapExactIn {
+                sender,
+                nonce,
+                path: path.iter().map(|t| t.0).collect(),
+                amount_in: *amount_in,
+                min_out: *min_out,
+                deadline: deadline.0,
+            }
+            .eip712_hash_struct(),
+            Payload::SwapExactOut {
+                path,
+                amount_out,
+                max_in,
+                deadline,
+            } => eip712::SwapExactOut {
+                sender,
+                nonce,
+                path: path.iter().map(|t| t.0).collect(),
+                amount_out: *amount_out,
+                max_in: *max_in,
+                deadline: deadline.0,
+            }
+            .eip712_hash_struct(),
+            Payload::SwapRouted {
+                from,
+                to,
+                amount_in,
+                min_out,
+                deadline,
+            } => eip712::SwapRouted {
+                sender,
+                nonce,
+                from: from.0,
+                to: to.0,
+                amount_in: *amount_in,
+                min_out: *min_out,
+                deadline: deadline.0,
+            }
+            .eip712_hash_struct(),
         };
         Hash(h.0)
     }

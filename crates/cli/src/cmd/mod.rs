@@ -1,11 +1,63 @@
-//! Subcommands of `verity`, one module each, plus the shared output helpers.
+//! Subcommands of `verity`, one module each, plus the shared context and output helpers.
 
-/// Print an error for a person (`error: …` with its causes) or as `{"error": "…"}` with `--json`.
+pub mod amount;
+pub mod balance;
+pub mod bench;
+pub mod chain;
+pub mod data;
+pub mod devnet;
+pub mod job;
+pub mod keys;
+pub mod keystore;
+pub mod node;
+pub mod proof;
+pub mod send;
+pub mod signer;
+pub mod stake;
+pub mod status;
+pub mod tx;
+
+use std::path::PathBuf;
+
+/// What every command gets from the global flags.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// Print one JSON object instead of human-readable text.
+    pub json: bool,
+    /// Base URL of the node's HTTP API.
+    pub node: String,
+    /// `--keystore DIR` if given.
+    pub keystore: Option<PathBuf>,
+}
+
+impl Ctx {
+    /// The keystore directory in effect.
+    pub fn keystore_dir(&self) -> PathBuf {
+        keys::resolve_dir(self.keystore.clone())
+    }
+
+    /// Print a result: `value` as one JSON line with `--json`, else the text `human` builds.
+    pub fn emit(
+        &self,
+        value: serde_json::Value,
+        human: impl FnOnce() -> String,
+    ) -> anyhow::Result<()> {
+        if self.json {
+            println!("{value}");
+        } else {
+            println!("{}", human());
+        }
+        Ok(())
+    }
+}
+
+/// Print an error for a person (`error: …` with its causes, on stderr) or, with `--json`, as one
+/// `{"error": "…"}` object on stdout, where scripts read every other result too.
 pub fn print_error(err: &anyhow::Error, json: bool) {
     if json {
         let causes: Vec<String> = err.chain().skip(1).map(|c| c.to_string()).collect();
         let v = serde_json::json!({ "error": err.to_string(), "causes": causes });
-        eprintln!("{v}");
+        println!("{v}");
     } else {
         eprintln!("error: {err}");
         for cause in err.chain().skip(1) {

@@ -314,6 +314,7 @@ impl State {
     pub fn check_invariants(&self) -> Result<(), LedgerError> {
         crate::tokens::check_invariants(self)?;
         crate::staking::check_invariants(self)?;
+        crate::amm::check_invariants(self)?; // amm (issue 5)
         Ok(())
     }
 }
