@@ -204,7 +204,58 @@ fn packed(exec: &Exec, m: usize, n: usize, k: usize, a: MatRef, b: MatRef, c: &m
         m.div_ceil(MC_MAX)
     };
     let mc = m.div_ceil(tasks.max(1)).div_ceil(mr) * mr;
-    let mut bp = vec![0.0f32; npanels * KC.min(k) * nr];
+    with_scratch(&PACK_B, |bp| {
+        packed_with(exec, m, n, k, a, b, c, bp, (mr, nr, mc, npanels, threaded))
+    });
+}
+
+/// Runs `f` with this thread's reusable buffer from `cell`, or with a fresh one if the buffer
+/// is already in use further up this thread's stack (never a panic).
+fn with_scratch<R>(
+    cell: &'static std::thread::LocalKey<std::cell::RefCell<Vec<f32>>>,
+    f: impl FnOnce(&mut Vec<f32>) -> R,
+) -> R {
+    let mut f = Some(f);
+    let reused = cell.with(|c| match c.try_borrow_mut() {
+        Ok(mut buf) => Some((f.take().expect("f is taken once"))(&mut buf)),
+        Err(_) => None,
+    });
+    match reused {
+        Some(r) => r,
+        None => (f.take().expect("f was not used"))(&mut Vec::new()),
+    }
+}
+
+thread_local! {
+    /// Packing buffers reused across calls on the same thread (no allocation or page faults in
+    /// the steady state). Every entry a kernel reads is written by the packers first.
+    static PACK_A: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+    static PACK_B: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Grows `buf` to at least `len` elements and returns that prefix.
+fn scratch(buf: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    if buf.len() < len {
+        buf.resize(len, 0.0);
+    }
+    &mut buf[..len]
+}
+
+#[allow(clippy::too_many_arguments)]
+fn packed_with(
+    exec: &Exec,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: MatRef,
+    b: MatRef,
+    c: &mut [f32],
+    bp: &mut Vec<f32>,
+    (mr, nr, mc, npanels, threaded): (usize, usize, usize, usize, bool),
+) {
+    let isa = exec.isa();
+    let _ = m;
+    let bp = scratch(bp, npanels * KC.min(k) * nr);
     let mut pc = 0;
     while pc < k {
         let kc = KC.min(k - pc);
@@ -214,19 +265,21 @@ fn packed(exec: &Exec, m: usize, n: usize, k: usize, a: MatRef, b: MatRef, c: &m
             let i0 = bi * mc;
             let mb = cblk.len() / n;
             let mpanels = mb.div_ceil(mr);
-            let mut ap = vec![0.0f32; mpanels * kc * mr];
-            pack_a(a, i0, mb, pc, kc, mr, &mut ap);
-            for jp in 0..npanels {
-                let j0 = jp * nr;
-                let cols = nr.min(n - j0);
-                let bpan = &bp[jp * kc * nr..(jp + 1) * kc * nr];
-                for ip in 0..mpanels {
-                    let r0 = ip * mr;
-                    let rows = mr.min(mb - r0);
-                    let apan = &ap[ip * kc * mr..(ip + 1) * kc * mr];
-                    tile(isa, kc, apan, bpan, cblk, n, r0, j0, rows, cols, pc > 0);
+            with_scratch(&PACK_A, |ap| {
+                let ap = scratch(ap, mpanels * kc * mr);
+                pack_a(a, i0, mb, pc, kc, mr, ap);
+                for jp in 0..npanels {
+                    let j0 = jp * nr;
+                    let cols = nr.min(n - j0);
+                    let bpan = &bp[jp * kc * nr..(jp + 1) * kc * nr];
+                    for ip in 0..mpanels {
+                        let r0 = ip * mr;
+                        let rows = mr.min(mb - r0);
+                        let apan = &ap[ip * kc * mr..(ip + 1) * kc * mr];
+                        tile(isa, kc, apan, bpan, cblk, n, r0, j0, rows, cols, pc > 0);
+                    }
                 }
-            }
+            });
         };
         if threaded {
             exec.install(|| c.par_chunks_mut(mc * n).enumerate().for_each(block));
