@@ -262,14 +262,15 @@ pub fn validators(state: &State) -> Vec<ValidatorInfo> {
         }
     }
     for (k, v) in state.scan(keys::ACTOR) {
-        if let (Some(a), Ok(act)) = (keys::parse_addr_key(k), crate::identity::Actor::decode(v)) {
-            if act.kind == ActorKind::Validator && !out.iter().any(|x| x.address == a) {
-                out.push(ValidatorInfo {
-                    address: a,
-                    stake: 0,
-                    genesis: false,
-                });
-            }
+        if let (Some(a), Ok(act)) = (keys::parse_addr_key(k), crate::identity::Actor::decode(v))
+            && act.kind == ActorKind::Validator
+            && !out.iter().any(|x| x.address == a)
+        {
+            out.push(ValidatorInfo {
+                address: a,
+                stake: 0,
+                genesis: false,
+            });
         }
     }
     for v in out.iter_mut() {

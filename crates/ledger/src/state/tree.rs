@@ -46,13 +46,12 @@ impl TreeReader for TreeStore {
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
         let mut best: Option<(NodeKey, LeafNode)> = None;
         for (k, n) in &self.nodes {
-            if let Node::Leaf(leaf) = n {
-                if best
+            if let Node::Leaf(leaf) = n
+                && best
                     .as_ref()
                     .is_none_or(|(_, b)| leaf.key_hash() > b.key_hash())
-                {
-                    best = Some((k.clone(), leaf.clone()));
-                }
+            {
+                best = Some((k.clone(), leaf.clone()));
             }
         }
         Ok(best)
