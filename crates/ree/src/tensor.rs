@@ -110,12 +110,21 @@ impl Tensor {
         for &d in &self.shape {
             h.update(&(d as u64).to_le_bytes());
         }
-        let mut buf = [0u8; 4096];
-        for chunk in self.data.chunks(buf.len() / 4) {
-            for (i, v) in chunk.iter().enumerate() {
-                buf[4 * i..4 * i + 4].copy_from_slice(&v.to_bits().to_le_bytes());
+        // On little-endian targets the f32 slice already is the LE byte encoding: hash it in one
+        // update (lets blake3 hash many chunks at once). Elsewhere, convert in 64 KiB pieces.
+        #[cfg(target_endian = "little")]
+        h.update(bytemuck::cast_slice::<f32, u8>(&self.data));
+        #[cfg(not(target_endian = "little"))]
+        {
+            const ELEMS: usize = 16 * 1024;
+            let mut buf = Vec::with_capacity(4 * self.data.len().min(ELEMS));
+            for chunk in self.data.chunks(ELEMS) {
+                buf.clear();
+                for v in chunk {
+                    buf.extend_from_slice(&v.to_bits().to_le_bytes());
+                }
+                h.update(&buf);
             }
-            h.update(&buf[..4 * chunk.len()]);
         }
         *h.finalize().as_bytes()
     }

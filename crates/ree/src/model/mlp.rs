@@ -66,9 +66,9 @@ impl Mlp {
         batch: Batch,
     ) -> Result<Pass, ReeError> {
         let n_layers = self.layers.len() - 1;
-        let dloss = one(rec);
-        let x = rec.input("batch.x", batch.x, None);
-        let y = rec.input("batch.y", batch.y, None);
+        let dloss = one(rec)?;
+        let x = rec.input("batch.x", batch.x, None)?;
+        let y = rec.input("batch.y", batch.y, None)?;
         // Forward: keep each layer's input and pre-activation.
         let mut inputs: Vec<Val> = Vec::with_capacity(n_layers);
         let mut pre: Vec<Val> = Vec::with_capacity(n_layers);

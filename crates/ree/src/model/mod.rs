@@ -115,7 +115,7 @@ impl Model {
 }
 
 /// The scalar `1.0` fed to the loss's backward op (d loss / d loss).
-pub(crate) fn one(rec: &mut Recorder<'_>) -> Val {
+pub(crate) fn one(rec: &mut Recorder<'_>) -> Result<Val, ReeError> {
     rec.input("dloss", Tensor::scalar(1.0), None)
 }
 

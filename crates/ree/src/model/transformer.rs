@@ -114,14 +114,14 @@ impl Transformer {
         params: &[Val],
         batch: Batch,
     ) -> Result<Pass, ReeError> {
-        let dloss = one(rec);
-        let x = rec.input("batch.x", batch.x, None);
-        let y = rec.input("batch.y", batch.y, None);
+        let dloss = one(rec)?;
+        let x = rec.input("batch.x", batch.x, None)?;
+        let y = rec.input("batch.y", batch.y, None)?;
         let pos_t = batch.pos.ok_or_else(|| ReeError::Spec {
             field: "model.kind".into(),
             message: "the transformer needs position ids in its batch".into(),
         })?;
-        let pos = rec.input("batch.pos", pos_t, None);
+        let pos = rec.input("batch.pos", pos_t, None)?;
         let (batch_n, seq, heads) = self.attn();
         let ln = Op::LayerNorm { eps: LN_EPS };
         let att_op = Op::Attention {

@@ -6,6 +6,7 @@
 //! input leaf at the start of a step, in that order. AdamW's bias-correction count is
 //! `step + 1` (so it derives from the step count in the cursor entry, not a tensor).
 
+pub mod hasher;
 pub mod recorder;
 
 use crate::ReeError;
@@ -17,7 +18,9 @@ use crate::ops::Op;
 use crate::spec::{JobSpec, ModelSpec, OptimizerKind, Task};
 use crate::tensor::Tensor;
 use crate::trace::{self, Hash32, LeafInfo};
+use hasher::HashWorker;
 use recorder::{BitFlip, CapturedOp, Recorder, Val};
+use std::sync::Arc;
 
 /// Everything fixed for a job: model, data, optimizer settings.
 #[derive(Clone, Debug)]
@@ -29,6 +32,7 @@ pub struct Trainer {
     batch_size: usize,
     seed: u64,
     examples: u32,
+    hasher: Arc<HashWorker>,
 }
 
 /// The training state between steps.
@@ -152,6 +156,7 @@ impl Trainer {
             batch_size: t.batch_size,
             seed: t.seed,
             examples,
+            hasher: Arc::new(HashWorker::start()?),
         })
     }
 
@@ -303,7 +308,12 @@ impl Trainer {
         fault: Option<BitFlip>,
         capture: Option<usize>,
     ) -> Result<StepOut, ReeError> {
-        let mut rec = Recorder::new(exec, state.step, tracing, fault);
+        let worker = if tracing {
+            Some(self.hasher.as_ref())
+        } else {
+            None
+        };
+        let mut rec = Recorder::new(exec, state.step, worker, fault);
         if let Some(leaf) = capture {
             rec.capture(leaf);
         }
@@ -312,8 +322,8 @@ impl Trainer {
         let names: Vec<String> = state.tensors.iter().map(|(n, _, _)| n.clone()).collect();
         let vals: Vec<Val> = std::mem::take(&mut state.tensors)
             .into_iter()
-            .map(|(n, t, h)| rec.input(&n, t, Some(h)))
-            .collect();
+            .map(|(n, t, h)| rec.input(&n, t, tracing.then_some(h)))
+            .collect::<Result<_, _>>()?;
         let idx = state.batcher.next_batch(self.batch_size);
         let batch = self.batch(&idx)?;
         let (params, opt) = vals.split_at(n_params);
@@ -353,29 +363,32 @@ impl Trainer {
             );
             new_opt.extend(outs);
         }
-        state.step += 1;
-        let cursor = state.batcher.cursor();
-        state.tensors = names
-            .into_iter()
-            .zip(new_params.into_iter().chain(new_opt))
-            .map(|(n, v)| (n, v.t, v.hash))
+        let loss = pass.loss;
+        drop(pass);
+        drop(vals);
+        let new_state: Vec<Val> = new_params.into_iter().chain(new_opt).collect();
+        let refs: Vec<(String, trace::InputRef)> = names
+            .iter()
+            .cloned()
+            .zip(new_state.iter().map(|v| v.src))
             .collect();
-        let state_root = if tracing {
-            let mut entries: Vec<Hash32> = state
-                .tensors
-                .iter()
-                .map(|(n, _, h)| trace::state_entry(n, h))
-                .collect();
-            entries.push(trace::cursor_entry(state.step, cursor.epoch, cursor.pos));
-            trace::merkle::root(&entries)
-        } else {
-            [0; 32]
-        };
         let ops = rec.ops();
         let captured = rec.take_captured();
-        let (layout, leaves, hash) = rec.finish(&state_root);
+        let cursor = state.batcher.cursor();
+        let fin = rec.finish(&refs, state.step + 1, cursor)?;
+        state.step += 1;
+        state.tensors = names
+            .into_iter()
+            .zip(new_state)
+            .zip(fin.state_hashes)
+            .map(|((n, v), h)| {
+                let t = Arc::try_unwrap(v.t).unwrap_or_else(|shared| (*shared).clone());
+                (n, t, h)
+            })
+            .collect();
+        let (layout, leaves, hash) = (fin.layout, fin.leaves, fin.hash);
         Ok(StepOut {
-            loss: pass.loss,
+            loss,
             layout,
             leaves,
             hash,

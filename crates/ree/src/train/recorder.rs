@@ -1,23 +1,26 @@
 //! The step recorder: every op of a training step goes through [`Recorder::op`], which runs it
-//! with [`crate::ops::execute`], stops on NaN/Inf, hashes its outputs and appends its leaf to the
-//! step (layout in [`crate::trace`]).
+//! with [`crate::ops::execute`], stops on NaN/Inf, queues its outputs for hashing (on the
+//! [`HashWorker`] thread) and notes its leaf; [`Recorder::finish`] collects the hashes and builds
+//! the step's leaves (layout in [`crate::trace`]).
+
+use std::sync::Arc;
 
 use crate::ReeError;
+use crate::data::Cursor;
 use crate::kernels::Exec;
 use crate::ops::{Op, execute};
 use crate::replay::op_descriptor_bytes;
 use crate::tensor::Tensor;
 use crate::trace::{self, Hash32, InputRef, LeafInfo, OpRecord};
+use crate::train::hasher::HashWorker;
 
-/// A tensor inside a step: its value, its leaf-level source and (when tracing) its hash.
+/// A tensor inside a step: its value and its leaf-level source.
 #[derive(Clone, Debug)]
 pub struct Val {
-    /// The tensor.
-    pub t: Tensor,
+    /// The tensor (shared with the hashing thread).
+    pub t: Arc<Tensor>,
     /// Where it comes from within the step.
     pub src: InputRef,
-    /// Its [`Tensor::hash`] (all zeros when tracing is off).
-    pub hash: Hash32,
 }
 
 /// Deliberately corrupt one op output: flip `bit` of element `element` (modulo its length) of
@@ -46,33 +49,84 @@ pub struct CapturedOp {
     pub input_hashes: Vec<Hash32>,
 }
 
+/// What the step closed with.
+#[derive(Clone, Debug)]
+pub struct Finished {
+    /// Leaf layout.
+    pub layout: Vec<LeafInfo>,
+    /// Leaves (zeros when tracing is off).
+    pub leaves: Vec<Hash32>,
+    /// Step hash.
+    pub hash: Hash32,
+    /// Hashes of the state tensors passed to [`Recorder::finish`].
+    pub state_hashes: Vec<Hash32>,
+}
+
+enum Pending {
+    Input(String),
+    Op {
+        desc: Vec<u8>,
+        inputs: Vec<InputRef>,
+    },
+}
+
 /// Records one training step.
-#[derive(Debug)]
 pub struct Recorder<'a> {
     exec: &'a Exec,
     step: u64,
-    tracing: bool,
+    worker: Option<&'a HashWorker>,
     fault: Option<BitFlip>,
     capture: Option<usize>,
     captured: Option<CapturedOp>,
     layout: Vec<LeafInfo>,
-    leaves: Vec<Hash32>,
+    pending: Vec<Pending>,
+    /// Per leaf, the hash of each of its tensors (inputs: one; ops: one per output).
+    hashes: Vec<Vec<Hash32>>,
+    /// Outstanding jobs: slot → (leaf, output).
+    slots: Vec<(usize, usize)>,
+    received: usize,
     ops: usize,
 }
 
+impl std::fmt::Debug for Recorder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder")
+            .field("step", &self.step)
+            .field("leaves", &self.layout.len())
+            .finish()
+    }
+}
+
+/// Whether any element is NaN or infinite (branch-free per block so it vectorises).
+fn has_non_finite(d: &[f32]) -> bool {
+    d.chunks(64).any(|c| {
+        c.iter().fold(0u32, |acc, v| {
+            acc | u32::from(v.to_bits() & 0x7f80_0000 == 0x7f80_0000)
+        }) != 0
+    })
+}
+
 impl<'a> Recorder<'a> {
-    /// A recorder for step `step`. With `tracing` off, nothing is hashed (for measuring the
-    /// cost of tracing); NaN checks still run.
-    pub fn new(exec: &'a Exec, step: u64, tracing: bool, fault: Option<BitFlip>) -> Self {
+    /// A recorder for step `step`. With `worker` `None` (tracing off) nothing is hashed; NaN
+    /// checks still run.
+    pub fn new(
+        exec: &'a Exec,
+        step: u64,
+        worker: Option<&'a HashWorker>,
+        fault: Option<BitFlip>,
+    ) -> Self {
         Self {
             exec,
             step,
-            tracing,
+            worker,
             fault,
             capture: None,
             captured: None,
             layout: Vec::new(),
-            leaves: Vec::new(),
+            pending: Vec::new(),
+            hashes: Vec::new(),
+            slots: Vec::new(),
+            received: 0,
             ops: 0,
         }
     }
@@ -92,37 +146,40 @@ impl<'a> Recorder<'a> {
         self.step
     }
 
+    fn submit(&mut self, leaf: usize, k: usize, t: &Arc<Tensor>) -> Result<(), ReeError> {
+        if let Some(w) = self.worker {
+            w.submit(self.slots.len(), Arc::clone(t))?;
+            self.slots.push((leaf, k));
+        }
+        Ok(())
+    }
+
     /// Bring a tensor from outside the step's graph in as an input leaf. `hash` may be passed
     /// when already known (state tensors carry theirs across steps).
-    pub fn input(&mut self, name: &str, t: Tensor, hash: Option<Hash32>) -> Val {
-        let idx = self.leaves.len();
-        let hash = match (self.tracing, hash) {
-            (false, _) => [0; 32],
-            (true, Some(h)) => h,
-            (true, None) => t.hash(),
-        };
-        self.leaves.push(if self.tracing {
-            trace::input_leaf(name, &hash)
-        } else {
-            [0; 32]
-        });
+    pub fn input(&mut self, name: &str, t: Tensor, hash: Option<Hash32>) -> Result<Val, ReeError> {
+        let idx = self.layout.len();
+        let t = Arc::new(t);
         self.layout.push(LeafInfo::Input(name.to_string()));
-        Val {
+        self.pending.push(Pending::Input(name.to_string()));
+        self.hashes.push(vec![hash.unwrap_or([0; 32])]);
+        if hash.is_none() {
+            self.submit(idx, 0, &t)?;
+        }
+        Ok(Val {
             t,
             src: InputRef::Input(idx),
-            hash,
-        }
+        })
     }
 
     /// Run `op` on `inputs` and record it. Errors name the step, the op's leaf index and name.
     pub fn op(&mut self, op: Op, inputs: &[&Val]) -> Result<Vec<Val>, ReeError> {
-        let idx = self.leaves.len();
-        let tensors: Vec<&Tensor> = inputs.iter().map(|v| &v.t).collect();
+        let idx = self.layout.len();
+        let tensors: Vec<&Tensor> = inputs.iter().map(|v| v.t.as_ref()).collect();
         if self.capture == Some(idx) {
             self.captured = Some(CapturedOp {
                 op: op.clone(),
                 inputs: tensors.iter().map(|t| (*t).clone()).collect(),
-                input_hashes: inputs.iter().map(|v| v.hash).collect(),
+                input_hashes: tensors.iter().map(|t| t.hash()).collect(),
             });
         }
         let mut outs = execute(self.exec, &op, &tensors)?;
@@ -136,38 +193,38 @@ impl<'a> Recorder<'a> {
             let d = first.data_mut();
             d[f.element % n] = f32::from_bits(d[f.element % n].to_bits() ^ (1 << (f.bit % 32)));
         }
-        if outs.iter().any(|o| o.first_non_finite().is_some()) {
+        if outs.iter().any(|o| has_non_finite(o.data())) {
             return Err(ReeError::NonFinite {
                 step: self.step,
                 op_index: idx,
                 op: op.name().to_string(),
             });
         }
-        let out_hashes: Vec<Hash32> = if self.tracing {
-            outs.iter().map(Tensor::hash).collect()
-        } else {
-            vec![[0; 32]; outs.len()]
-        };
-        let leaf = if self.tracing {
-            let in_hashes: Vec<Hash32> = inputs.iter().map(|v| v.hash).collect();
-            trace::op_leaf(&op_descriptor_bytes(&op), &in_hashes, &out_hashes)
-        } else {
-            [0; 32]
-        };
-        self.leaves.push(leaf);
+        let outs: Vec<Arc<Tensor>> = outs.into_iter().map(Arc::new).collect();
         self.layout.push(LeafInfo::Op(OpRecord {
             name: op.name().to_string(),
             inputs: inputs.iter().map(|v| v.src).collect(),
         }));
+        let desc = if self.worker.is_some() {
+            op_descriptor_bytes(&op)
+        } else {
+            Vec::new()
+        };
+        self.pending.push(Pending::Op {
+            desc,
+            inputs: inputs.iter().map(|v| v.src).collect(),
+        });
+        self.hashes.push(vec![[0; 32]; outs.len()]);
+        for (k, t) in outs.iter().enumerate() {
+            self.submit(idx, k, t)?;
+        }
         self.ops += 1;
         Ok(outs
             .into_iter()
-            .zip(out_hashes)
             .enumerate()
-            .map(|(k, (t, hash))| Val {
+            .map(|(k, t)| Val {
                 t,
                 src: InputRef::Op(idx, k),
-                hash,
             })
             .collect())
     }
@@ -187,16 +244,96 @@ impl<'a> Recorder<'a> {
         self.ops
     }
 
-    /// Close the step with its state root; returns the leaf layout, the leaves and the step hash.
-    pub fn finish(mut self, state_root: &Hash32) -> (Vec<LeafInfo>, Vec<Hash32>, Hash32) {
-        self.layout.push(LeafInfo::State);
-        if self.tracing {
-            self.leaves.push(trace::state_leaf(state_root));
-            let h = trace::merkle::root(&self.leaves);
-            (self.layout, self.leaves, h)
-        } else {
-            self.leaves.push([0; 32]);
-            (self.layout, self.leaves, [0; 32])
+    fn drain(&mut self) -> Result<(), ReeError> {
+        if let Some(w) = self.worker {
+            while self.received < self.slots.len() {
+                let (slot, h) = w.recv()?;
+                self.received += 1;
+                let (leaf, k) = self.slots.get(slot).copied().ok_or_else(|| {
+                    ReeError::Config("trace hashing thread returned an unknown slot".into())
+                })?;
+                self.hashes[leaf][k] = h;
+            }
         }
+        Ok(())
+    }
+
+    fn hash_of(&self, r: InputRef) -> Hash32 {
+        match r {
+            InputRef::Input(i) => self.hashes[i][0],
+            InputRef::Op(i, k) => self.hashes[i][k],
+        }
+    }
+
+    /// Close the step: collect every hash, build the leaves, and the state leaf over `state`
+    /// (the new state tensors, named, by source) and the cursor after `step` steps.
+    pub fn finish(
+        mut self,
+        state: &[(String, InputRef)],
+        step: u64,
+        cursor: Cursor,
+    ) -> Result<Finished, ReeError> {
+        self.drain()?;
+        let mut layout = std::mem::take(&mut self.layout);
+        layout.push(LeafInfo::State);
+        if self.worker.is_none() {
+            return Ok(Finished {
+                leaves: vec![[0; 32]; layout.len()],
+                layout,
+                hash: [0; 32],
+                state_hashes: vec![[0; 32]; state.len()],
+            });
+        }
+        let mut leaves = Vec::with_capacity(layout.len());
+        for (i, p) in self.pending.iter().enumerate() {
+            leaves.push(match p {
+                Pending::Input(name) => trace::input_leaf(name, &self.hashes[i][0]),
+                Pending::Op { desc, inputs } => {
+                    let ins: Vec<Hash32> = inputs.iter().map(|r| self.hash_of(*r)).collect();
+                    trace::op_leaf(desc, &ins, &self.hashes[i])
+                }
+            });
+        }
+        let state_hashes: Vec<Hash32> = state.iter().map(|(_, r)| self.hash_of(*r)).collect();
+        let mut entries: Vec<Hash32> = state
+            .iter()
+            .zip(&state_hashes)
+            .map(|((n, _), h)| trace::state_entry(n, h))
+            .collect();
+        entries.push(trace::cursor_entry(step, cursor.epoch, cursor.pos));
+        leaves.push(trace::state_leaf(&trace::merkle::root(&entries)));
+        let hash = trace::merkle::root(&leaves);
+        Ok(Finished {
+            layout,
+            leaves,
+            hash,
+            state_hashes,
+        })
+    }
+}
+
+impl Drop for Recorder<'_> {
+    fn drop(&mut self) {
+        // A step that stopped early (NaN, bad shape) still has hashes in flight: collect them so
+        // the next step's results are not mixed with these.
+        let _ = self.drain();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_non_finite;
+
+    #[test]
+    fn non_finite_detection() {
+        let mut v = vec![1.0f32; 200];
+        assert!(!has_non_finite(&v));
+        v[130] = f32::NAN;
+        assert!(has_non_finite(&v));
+        v[130] = f32::NEG_INFINITY;
+        assert!(has_non_finite(&v));
+        v[130] = f32::MAX;
+        assert!(!has_non_finite(&v));
+        assert!(!has_non_finite(&[]));
     }
 }
