@@ -116,27 +116,68 @@ pub(crate) fn matmul(
 /// Below this many multiply-adds, packing costs more than it saves: use [`small`].
 const SMALL_MNK: u64 = 1 << 18;
 
-/// Small matmuls without packing: each row of `C` starts at `+0.0` and takes
-/// `row = fma(A[i,p], B[p, :], row)` for `p` ascending (vectorised across the row), which is
-/// each element's canonical chain. A transposed `B` is first copied to row-major.
+/// Small matmuls without packing: each element of `C` is its canonical chain,
+/// `acc = +0.0; for p in 0..k { acc = fma(A[i,p], B[p,j], acc) }`, computed for blocks of 64
+/// columns held in registers (vectorised across `j`), then the remaining columns row-wise.
+/// A transposed or strided `B` is first copied to row-major.
 fn small(isa: Isa, m: usize, n: usize, k: usize, a: MatRef, b: MatRef, c: &mut [f32]) {
     let owned;
     let brows: &[f32] = if b.cs == 1 && b.rs == n {
         &b.data[..k * n]
     } else {
         let mut t = vec![0.0f32; k * n];
-        for p in 0..k {
-            for (j, v) in t[p * n..(p + 1) * n].iter_mut().enumerate() {
-                *v = b.at(p, j);
+        for (p, row) in t.chunks_exact_mut(n).enumerate() {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = b.data[p * b.rs + j * b.cs];
             }
         }
         owned = t;
         &owned
     };
+    #[cfg(target_arch = "x86_64")]
+    if matches!(isa, Isa::Avx2 | Isa::Avx512) {
+        // SAFETY: an Exec only resolves to Avx2/Avx512 after detecting AVX2+FMA.
+        return unsafe { small_fma(m, n, k, a, brows, c) };
+    }
+    let _ = isa;
+    small_loop(m, n, k, a, brows, c)
+}
+
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn small_fma(m: usize, n: usize, k: usize, a: MatRef, brows: &[f32], c: &mut [f32]) {
+    small_loop(m, n, k, a, brows, c)
+}
+
+#[inline(always)]
+fn small_loop(m: usize, n: usize, k: usize, a: MatRef, brows: &[f32], c: &mut [f32]) {
+    const W: usize = 64;
+    let full = n / W * W;
     for (i, row) in c.chunks_exact_mut(n).enumerate().take(m) {
-        row.fill(0.0);
+        let mut j0 = 0;
+        while j0 < full {
+            let mut acc = [0.0f32; W];
+            for p in 0..k {
+                let aip = a.at(i, p);
+                let br: &[f32; W] = brows[p * n + j0..p * n + j0 + W]
+                    .try_into()
+                    .expect("slice of exactly W elements");
+                for (x, &bj) in acc.iter_mut().zip(br) {
+                    *x = aip.mul_add(bj, *x);
+                }
+            }
+            row[j0..j0 + W].copy_from_slice(&acc);
+            j0 += W;
+        }
+        let tail = &mut row[full..];
+        tail.fill(0.0);
         for p in 0..k {
-            axpy(isa, a.at(i, p), &brows[p * n..(p + 1) * n], row);
+            let aip = a.at(i, p);
+            for (x, &bj) in tail.iter_mut().zip(&brows[p * n + full..(p + 1) * n]) {
+                *x = aip.mul_add(bj, *x);
+            }
         }
     }
 }

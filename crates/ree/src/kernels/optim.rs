@@ -1,6 +1,7 @@
 //! Optimizer updates: SGD with momentum and AdamW. Each element's update is a fixed scalar
 //! expression (written below; plain IEEE operations, no FMA), so threads may split the index
-//! range freely.
+//! range freely and the compiler may vectorise it. `sqrt` is IEEE-754 correctly rounded
+//! (`f32::sqrt`, the same bits as `libm::sqrtf` on every platform), so it may vectorise too.
 
 use rayon::prelude::*;
 
@@ -50,7 +51,7 @@ pub(crate) struct AdamW {
 /// `bc1 = 1 - powf(beta1, t as f32)`, `bc2 = 1 - powf(beta2, t as f32)` (`libm::powf`, computed
 /// once per update); per element
 /// `m' = beta1 * m + (1 - beta1) * g`, `v' = beta2 * v + (1 - beta2) * (g * g)`,
-/// `p' = p - lr * ((m' / bc1) / (sqrtf(v' / bc2) + eps) + wd * p)`.
+/// `p' = p - lr * ((m' / bc1) / (sqrt(v' / bc2) + eps) + wd * p)`.
 /// `(1 - beta1)` and `(1 - beta2)` are computed once in f32. Returns `(p', m', v')`.
 pub(crate) fn adamw(
     exec: &Exec,
@@ -77,7 +78,7 @@ pub(crate) fn adamw(
             let v1 = h.beta2 * v[k] + omb2 * (gk * gk);
             mc[i] = m1;
             vc[i] = v1;
-            let upd = (m1 / bc1) / (libm::sqrtf(v1 / bc2) + h.eps) + h.weight_decay * p[k];
+            let upd = (m1 / bc1) / ((v1 / bc2).sqrt() + h.eps) + h.weight_decay * p[k];
             pc[i] = p[k] - h.lr * upd;
         }
     };

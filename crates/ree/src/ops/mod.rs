@@ -8,7 +8,9 @@
 //! - `csum` / `cmax` / `colsum`: the canonical reductions of [`crate::kernels::reduce`]
 //!   (eight interleaved lanes, pairwise tree, sequential tail).
 //! - `fma(a, b, c)`: `a * b + c` rounded once (`f32::mul_add`). Used only where written.
-//! - `expf`, `logf`, `erff`, `powf`, `sqrtf`: from the `libm` crate (pinned), never the platform.
+//! - `expf`, `logf`, `erff`, `powf`: from the `libm` crate (pinned), never the platform.
+//! - `sqrtf` / `sqrt`: the IEEE-754 correctly rounded square root (`libm::sqrtf` or
+//!   `f32::sqrt`, which give the same bits everywhere).
 //! - Integer ids (class ids, token ids) are f32 tensors holding exact non-negative integers.
 //! - A "row" is the last dim; `rows` is the product of the other dims.
 //!
@@ -148,7 +150,7 @@ pub enum Op {
     /// AdamW. Inputs `param, grad, m, v` (same shape) → `(param', m', v')`. With
     /// `bc1 = 1 - powf(beta1, step as f32)`, `bc2 = 1 - powf(beta2, step as f32)`:
     /// `m' = beta1 * m + (1 - beta1) * g`, `v' = beta2 * v + (1 - beta2) * (g * g)`,
-    /// `p' = p - lr * ((m' / bc1) / (sqrtf(v' / bc2) + eps) + weight_decay * p)`.
+    /// `p' = p - lr * ((m' / bc1) / (sqrt(v' / bc2) + eps) + weight_decay * p)`.
     AdamW {
         /// 1-based update count (bias correction); 1..=16777216.
         step: u32,
