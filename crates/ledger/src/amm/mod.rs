@@ -737,4 +737,4 @@ pub(crate) fn check_invariants(state: &State) -> Result<(), LedgerError> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
