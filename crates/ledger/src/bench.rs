@@ -68,6 +68,9 @@ pub fn bench_genesis(n_accounts: u64) -> Genesis {
             })
             .collect(),
         validators: Vec::new(),
+        oracle: Vec::new(),
+        treasury: None,
+        dollar: None,
     }
 }
 

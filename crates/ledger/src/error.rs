@@ -253,4 +253,86 @@ pub enum LedgerError {
         /// Token bought.
         to: TokenId,
     },
+    // --- oracle, treasury, dollar (issue 5) ---
+    /// The oracle feed does not exist.
+    #[error("unknown oracle feed {0:?}")]
+    UnknownFeed(String),
+    /// A malformed feed name.
+    #[error("bad oracle feed name {0:?}: use 1-32 ASCII letters, digits or _")]
+    BadFeedName(String),
+    /// The sender may not report to this feed.
+    #[error("{sender} is not an authorised reporter of oracle feed {feed}")]
+    NotReporter {
+        /// Feed.
+        feed: String,
+        /// Who tried.
+        sender: Address,
+    },
+    /// No fresh report: the feed cannot be read.
+    #[error(
+        "stale oracle: feed {feed} has no report younger than {max_age_ms} ms; a reporter must post ReportPrice"
+    )]
+    StaleOracle {
+        /// Feed.
+        feed: String,
+        /// Its staleness bound.
+        max_age_ms: u64,
+    },
+    /// A yield value the accrual cannot use.
+    #[error("oracle feed {feed} value {value} is out of range for NAV accrual (max 10e18 = 1000%)")]
+    YieldOutOfRange {
+        /// Feed.
+        feed: String,
+        /// The value.
+        value: u128,
+    },
+    /// This chain's genesis did not configure the module.
+    #[error("the {0} module is not configured on this chain")]
+    ModuleDisabled(&'static str),
+    /// The token is not accepted by the module.
+    #[error("token {token} is not accepted by the {module} module")]
+    UnsupportedAsset {
+        /// Module.
+        module: &'static str,
+        /// Token.
+        token: TokenId,
+    },
+    /// The amount converts to nothing (zero shares or zero payout).
+    #[error("amount too small: it converts to zero; use a larger amount")]
+    AmountTooSmall,
+    /// A module account holds less than a payout needs.
+    #[error(
+        "insufficient holdings of token {token}: the module holds {held}, the payout needs {need}"
+    )]
+    InsufficientHoldings {
+        /// Token.
+        token: TokenId,
+        /// Held by the module account.
+        held: u128,
+        /// Needed.
+        need: u128,
+    },
+    /// A mint would leave reserves below AID supply.
+    #[error("refused: reserve value {reserve_value} would be below AID supply {supply}")]
+    ReserveShortfall {
+        /// Reserve value after the mint.
+        reserve_value: u128,
+        /// AID supply after the mint.
+        supply: u128,
+    },
+    /// A proof-of-reserves snapshot was taken too recently.
+    #[error(
+        "a reserves snapshot was taken recently; the next one is allowed from {next} ms (and in a later block)"
+    )]
+    SnapshotTooSoon {
+        /// Earliest time of the next snapshot.
+        next: Timestamp,
+    },
+    /// No proof-of-reserves snapshot exists yet.
+    #[error("no proof-of-reserves snapshot yet; send SnapshotReserves first")]
+    NoSnapshot,
+    /// The address holds no AID in the latest snapshot.
+    #[error("{0} holds no AID in the latest proof-of-reserves snapshot")]
+    NotInSnapshot(Address),
+    // --- end oracle, treasury, dollar ---
 }

@@ -81,6 +81,20 @@ fn dispatch(ex: &mut Exec<'_>, sender: &Address, payload: &Payload) -> Result<()
         Payload::Bond { amount } => staking::bond(ex, sender, *amount),
         Payload::Unbond { amount } => staking::unbond(ex, sender, *amount),
         Payload::Withdraw => staking::withdraw(ex, sender),
+        // --- oracle, treasury, dollar (issue 5) ---
+        Payload::ReportPrice { feed, value } => crate::oracle::report(ex, sender, feed, *value),
+        Payload::AccrueNav => crate::treasury::accrue_nav(ex, sender),
+        Payload::Subscribe { asset, amount } => {
+            crate::treasury::subscribe(ex, sender, *asset, *amount)
+        }
+        Payload::Redeem { shares, asset } => crate::treasury::redeem(ex, sender, *shares, *asset),
+        Payload::MintAid { collateral, amount } => {
+            crate::dollar::mint(ex, sender, *collateral, *amount)
+        }
+        Payload::RedeemAid { amount, collateral } => {
+            crate::dollar::redeem(ex, sender, *amount, *collateral)
+        }
+        Payload::SnapshotReserves => crate::dollar::snapshot_reserves(ex, sender),
         // --- amm + router (issue 5) ---
         Payload::CreatePool {
             token_a,

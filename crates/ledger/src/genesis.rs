@@ -151,6 +151,17 @@ pub struct Genesis {
     /// Initial validators.
     #[serde(default)]
     pub validators: Vec<GenesisValidator>,
+    // --- oracle, treasury, dollar (issue 5) ---
+    /// Oracle feeds (`[[oracle]]`): name, reporters, staleness bound, optional first value.
+    #[serde(default)]
+    pub oracle: Vec<crate::oracle::GenesisFeed>,
+    /// The TBILL fund (`[treasury]`), if the chain has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub treasury: Option<crate::treasury::GenesisTreasury>,
+    /// AID (`[dollar]`), if the chain has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dollar: Option<crate::dollar::GenesisDollar>,
+    // --- end oracle, treasury, dollar ---
 }
 
 /// Chain id of the built-in devnet.
@@ -288,6 +299,8 @@ impl Genesis {
                 },
                 stable("USDC"),
                 stable("USDT"),
+                crate::treasury::dev_token(),
+                crate::dollar::dev_token(),
             ],
             balances,
             validators: accounts
@@ -298,6 +311,10 @@ impl Genesis {
                 })
                 .into_iter()
                 .collect(),
+            // --- oracle, treasury, dollar (issue 5) ---
+            oracle: crate::oracle::dev_feeds(),
+            treasury: Some(crate::treasury::dev_genesis()),
+            dollar: Some(crate::dollar::dev_genesis()),
         }
     }
 
@@ -439,6 +456,14 @@ pub(crate) fn build_state(g: &Genesis) -> Result<State, LedgerError> {
                 v.stake,
             )?;
             crate::staking::genesis_bond(&mut ex, &v.address, v.stake)?;
+        }
+        // --- oracle, treasury, dollar (issue 5): feeds, then the fund, then AID ---
+        crate::oracle::apply_genesis(&mut ex, &g.oracle)?;
+        if let Some(t) = &g.treasury {
+            crate::treasury::apply_genesis(&mut ex, t, &ids)?;
+        }
+        if let Some(d) = &g.dollar {
+            crate::dollar::apply_genesis(&mut ex, d, &ids)?;
         }
         ex.into_write_set()
     };

@@ -15,6 +15,11 @@
 pub mod amm;
 pub mod router;
 // ---
+// --- oracle, treasury, dollar (issue 5) ---
+pub mod dollar;
+pub mod oracle;
+pub mod treasury;
+// ---
 pub mod bench;
 pub mod block;
 mod error;

@@ -184,6 +184,111 @@ pub enum Event {
         /// Routes used.
         routes: u32,
     },
+    // --- oracle, treasury, dollar (issue 5) ---
+    /// An oracle reporter posted a value.
+    OracleReported {
+        /// Feed name.
+        feed: String,
+        /// Reporter.
+        reporter: Address,
+        /// Reported value (1e18 fixed point).
+        #[serde(with = "amount_str")]
+        value: u128,
+        /// The feed's median after this report.
+        #[serde(with = "amount_str")]
+        median: u128,
+    },
+    /// The TBILL NAV accrued.
+    NavAccrued {
+        /// New NAV per share (1e18 = 1.00).
+        #[serde(with = "amount_str")]
+        nav: u128,
+        /// Whole days accrued.
+        days: u64,
+        /// Annual yield used (1e18 fixed point).
+        #[serde(with = "amount_str")]
+        annual_yield: u128,
+    },
+    /// TBILL shares bought at NAV.
+    TbillSubscribed {
+        /// Subscriber.
+        account: Address,
+        /// Asset paid.
+        asset: TokenId,
+        /// Asset base units paid.
+        #[serde(with = "amount_str")]
+        amount: u128,
+        /// Shares minted.
+        #[serde(with = "amount_str")]
+        shares: u128,
+        /// NAV used.
+        #[serde(with = "amount_str")]
+        nav: u128,
+    },
+    /// TBILL shares redeemed at NAV.
+    TbillRedeemed {
+        /// Redeemer.
+        account: Address,
+        /// Asset received.
+        asset: TokenId,
+        /// Shares burned.
+        #[serde(with = "amount_str")]
+        shares: u128,
+        /// Asset base units paid.
+        #[serde(with = "amount_str")]
+        amount: u128,
+        /// NAV used.
+        #[serde(with = "amount_str")]
+        nav: u128,
+    },
+    /// AID minted against collateral.
+    AidMinted {
+        /// Minter.
+        account: Address,
+        /// Collateral token.
+        collateral: TokenId,
+        /// Collateral base units deposited.
+        #[serde(with = "amount_str")]
+        collateral_amount: u128,
+        /// AID received.
+        #[serde(with = "amount_str")]
+        aid: u128,
+        /// AID fee to the fee account.
+        #[serde(with = "amount_str")]
+        fee: u128,
+    },
+    /// AID redeemed for collateral.
+    AidRedeemed {
+        /// Redeemer.
+        account: Address,
+        /// Collateral token.
+        collateral: TokenId,
+        /// AID given up (fee included).
+        #[serde(with = "amount_str")]
+        aid: u128,
+        /// AID fee to the fee account.
+        #[serde(with = "amount_str")]
+        fee: u128,
+        /// Collateral base units paid.
+        #[serde(with = "amount_str")]
+        collateral_amount: u128,
+    },
+    /// A proof-of-reserves snapshot was stored.
+    ReservesSnapshot {
+        /// Epoch.
+        epoch: u64,
+        /// State height covered.
+        height: u64,
+        /// Merkle sum tree root hash.
+        root: Hash,
+        /// Total AID in the tree.
+        #[serde(with = "amount_str")]
+        total: u128,
+        /// Reserve value.
+        #[serde(with = "amount_str")]
+        reserve_value: u128,
+    },
+    // --- end oracle, treasury, dollar ---
 }
 
 /// The result of one transaction in a block.

@@ -169,6 +169,51 @@ pub enum Payload {
         /// Latest block time (ms).
         deadline: Timestamp,
     },
+    // --- oracle, treasury, dollar (issue 5) ---
+    /// Report `value` (1e18 fixed point) to oracle feed `feed`; authorised reporters only.
+    ReportPrice {
+        /// Feed name, e.g. `TBILL_YIELD`.
+        feed: String,
+        /// Value in 1e18 fixed point (5% a year = 50000000000000000).
+        #[serde(with = "amount_str")]
+        value: u128,
+    },
+    /// Accrue the TBILL NAV up to the block time (anyone).
+    AccrueNav,
+    /// Buy TBILL shares with `amount` of `asset` (USDC or AID) at NAV.
+    Subscribe {
+        /// Asset paid.
+        asset: TokenId,
+        /// Base units of the asset.
+        #[serde(with = "amount_str")]
+        amount: u128,
+    },
+    /// Redeem `shares` TBILL at NAV, paid in `asset`.
+    Redeem {
+        /// TBILL base units.
+        #[serde(with = "amount_str")]
+        shares: u128,
+        /// Asset to receive.
+        asset: TokenId,
+    },
+    /// Mint AID against `amount` of `collateral` (USDC/USDT at par, TBILL at NAV).
+    MintAid {
+        /// Collateral token.
+        collateral: TokenId,
+        /// Collateral base units.
+        #[serde(with = "amount_str")]
+        amount: u128,
+    },
+    /// Redeem `amount` AID for `collateral` at par.
+    RedeemAid {
+        /// AID base units.
+        #[serde(with = "amount_str")]
+        amount: u128,
+        /// Collateral to receive.
+        collateral: TokenId,
+    },
+    /// Store a proof-of-reserves snapshot of the previous block's state (anyone).
+    SnapshotReserves,
 }
 
 impl Payload {
@@ -183,6 +228,14 @@ impl Payload {
             Payload::Bond { .. } => "Bond",
             Payload::Unbond { .. } => "Unbond",
             Payload::Withdraw => "Withdraw",
+            // --- oracle, treasury, dollar (issue 5) ---
+            Payload::ReportPrice { .. } => "ReportPrice",
+            Payload::AccrueNav => "AccrueNav",
+            Payload::Subscribe { .. } => "Subscribe",
+            Payload::Redeem { .. } => "Redeem",
+            Payload::MintAid { .. } => "MintAid",
+            Payload::RedeemAid { .. } => "RedeemAid",
+            Payload::SnapshotReserves => "SnapshotReserves",
             // --- amm + router (issue 5) ---
             Payload::CreatePool { .. } => "CreatePool",
             Payload::AddLiquidity { .. } => "AddLiquidity",
@@ -206,6 +259,14 @@ pub mod eip712 {
         struct Bond { address sender; uint64 nonce; uint128 amount; }
         struct Unbond { address sender; uint64 nonce; uint128 amount; }
         struct Withdraw { address sender; uint64 nonce; }
+        // --- oracle, treasury, dollar (issue 5) ---
+        struct ReportPrice { address sender; uint64 nonce; string feed; uint128 value; }
+        struct AccrueNav { address sender; uint64 nonce; }
+        struct Subscribe { address sender; uint64 nonce; uint32 asset; uint128 amount; }
+        struct Redeem { address sender; uint64 nonce; uint128 shares; uint32 asset; }
+        struct MintAid { address sender; uint64 nonce; uint32 collateral; uint128 amount; }
+        struct RedeemAid { address sender; uint64 nonce; uint128 amount; uint32 collateral; }
+        struct SnapshotReserves { address sender; uint64 nonce; }
         // --- amm + router (issue 5) ---
         struct CreatePool { address sender; uint64 nonce; uint32 token_a; uint32 token_b; uint16 fee_bps; }
         struct AddLiquidity { address sender; uint64 nonce; uint32 pool; uint128 amount_a_desired; uint128 amount_b_desired; uint128 amount_a_min; uint128 amount_b_min; uint64 deadline; }
@@ -389,6 +450,46 @@ impl Transaction {
                 deadline: deadline.0,
             }
             .eip712_hash_struct(),
+            // --- oracle, treasury, dollar (issue 5) ---
+            Payload::ReportPrice { feed, value } => eip712::ReportPrice {
+                sender,
+                nonce,
+                feed: feed.clone(),
+                value: *value,
+            }
+            .eip712_hash_struct(),
+            Payload::AccrueNav => eip712::AccrueNav { sender, nonce }.eip712_hash_struct(),
+            Payload::Subscribe { asset, amount } => eip712::Subscribe {
+                sender,
+                nonce,
+                asset: asset.0,
+                amount: *amount,
+            }
+            .eip712_hash_struct(),
+            Payload::Redeem { shares, asset } => eip712::Redeem {
+                sender,
+                nonce,
+                shares: *shares,
+                asset: asset.0,
+            }
+            .eip712_hash_struct(),
+            Payload::MintAid { collateral, amount } => eip712::MintAid {
+                sender,
+                nonce,
+                collateral: collateral.0,
+                amount: *amount,
+            }
+            .eip712_hash_struct(),
+            Payload::RedeemAid { amount, collateral } => eip712::RedeemAid {
+                sender,
+                nonce,
+                amount: *amount,
+                collateral: collateral.0,
+            }
+            .eip712_hash_struct(),
+            Payload::SnapshotReserves => {
+                eip712::SnapshotReserves { sender, nonce }.eip712_hash_struct()
+            }
         };
         Hash(h.0)
     }

@@ -32,6 +32,39 @@ pub const STAKE: u8 = 0x05;
 /// Prefix of genesis validator keys.
 pub const VALIDATOR: u8 = 0x06;
 
+// --- oracle, treasury, dollar (issue 5) ---
+/// Prefix of oracle feeds: `0x70 ‖ name` → [`Feed`](crate::oracle::Feed) record.
+pub const ORACLE: u8 = 0x70;
+/// Prefix of the treasury module: `0x71 ‖ "fund"` → [`Fund`](crate::treasury::Fund).
+pub const TREASURY: u8 = 0x71;
+/// Key of the treasury fund record.
+pub const TREASURY_FUND: &[u8] = b"\x71fund";
+/// Prefix of the dollar module (config, epoch, snapshots, latest leaves).
+pub const DOLLAR: u8 = 0x72;
+/// Key of the dollar config.
+pub const DOLLAR_CONFIG: &[u8] = b"\x72cfg";
+/// Key of the latest proof-of-reserves epoch (u64).
+pub const DOLLAR_EPOCH: &[u8] = b"\x72epoch";
+/// Key of the latest snapshot's leaves: n u32 ‖ n × (address(20) ‖ balance u128).
+pub const DOLLAR_LEAVES: &[u8] = b"\x72leaves";
+
+/// `0x70 ‖ name`: an oracle feed.
+pub fn oracle_feed_key(name: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + name.len());
+    k.push(ORACLE);
+    k.extend_from_slice(name.as_bytes());
+    k
+}
+
+/// `0x72 ‖ "por" ‖ epoch u64`: a proof-of-reserves snapshot (JSON of
+/// [`PorSnapshot`](crate::dollar::por::PorSnapshot)).
+pub fn dollar_por_key(epoch: u64) -> Vec<u8> {
+    let mut k = b"\x72por".to_vec();
+    k.extend_from_slice(&epoch.to_be_bytes());
+    k
+}
+// --- end oracle, treasury, dollar ---
+
 // --- amm (issue 5) ---
 /// Prefix of amm pools: `0x40 ‖ pool u32` → [`Pool`](crate::amm::Pool) record.
 pub const AMM_POOL: u8 = 0x40;

@@ -314,6 +314,8 @@ impl State {
     pub fn check_invariants(&self) -> Result<(), LedgerError> {
         crate::tokens::check_invariants(self)?;
         crate::staking::check_invariants(self)?;
+        crate::treasury::check_invariants(self)?; // treasury (issue 5)
+        crate::dollar::check_invariants(self)?; // dollar (issue 5)
         crate::amm::check_invariants(self)?; // amm (issue 5)
         Ok(())
     }
