@@ -1,0 +1,16 @@
+//! verity-api: the node's HTTP API as a contract — request/response types ([`types`]), the route
+//! list and its OpenAPI 3 document ([`routes`], [`openapi`]), stable error codes ([`codes`]) and a
+//! typed blocking client ([`ApiClient`]). The server lives in verity-node; clients (CLI, agents)
+//! depend only on this crate.
+
+pub mod client;
+pub mod codes;
+pub mod openapi;
+pub mod routes;
+pub mod types;
+
+pub use client::{ApiClient, ApiError, EventStream};
+pub use types::*;
+
+/// Default address a node serves on and clients point at.
+pub const DEFAULT_NODE_URL: &str = "http://127.0.0.1:8645";

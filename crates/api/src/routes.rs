@@ -1,0 +1,130 @@
+//! Every route the node serves, as (method, path template, summary). The server builds its router
+//! from the same paths, and the OpenAPI document lists exactly these; tests check both.
+
+/// One route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    /// HTTP method, upper case.
+    pub method: &'static str,
+    /// Path template in OpenAPI form (`{param}`), which is also axum 0.8's form.
+    pub path: &'static str,
+    /// One-line description.
+    pub summary: &'static str,
+}
+
+/// Submit one signed transaction.
+pub const SUBMIT_TX: &str = "/v1/tx";
+/// Submit many signed transactions in one request.
+pub const SUBMIT_TXS: &str = "/v1/txs";
+/// A transaction's status and receipt.
+pub const TX: &str = "/v1/tx/{hash}";
+/// An account.
+pub const ACCOUNT: &str = "/v1/accounts/{address}";
+/// The token registry.
+pub const TOKENS: &str = "/v1/tokens";
+/// A block by height or `latest`.
+pub const BLOCK: &str = "/v1/blocks/{height}";
+/// Node and chain status.
+pub const STATUS: &str = "/v1/status";
+/// A balance with its state proof.
+pub const PROOF: &str = "/v1/proof/{address}/{token}";
+/// Server-sent events.
+pub const EVENTS: &str = "/v1/events";
+/// This API's OpenAPI document.
+pub const OPENAPI: &str = "/v1/openapi.json";
+/// Prometheus metrics.
+pub const METRICS: &str = "/metrics";
+
+/// All routes.
+pub const ROUTES: &[Route] = &[
+    Route {
+        method: "POST",
+        path: SUBMIT_TX,
+        summary: "Submit one EIP-712 signed transaction to the mempool",
+    },
+    Route {
+        method: "POST",
+        path: SUBMIT_TXS,
+        summary: "Submit a JSON array of signed transactions; one result per transaction",
+    },
+    Route {
+        method: "GET",
+        path: TX,
+        summary: "Transaction status; the receipt once its block is durable (404 while pending or unknown; ?wait_ms=N long-polls)",
+    },
+    Route {
+        method: "GET",
+        path: ACCOUNT,
+        summary: "Account nonce, balances, actor, stake and recent transactions",
+    },
+    Route {
+        method: "GET",
+        path: TOKENS,
+        summary: "Token registry: symbol, decimals, supply, cap, mint authority",
+    },
+    Route {
+        method: "GET",
+        path: BLOCK,
+        summary: "Block by height, or `latest`",
+    },
+    Route {
+        method: "GET",
+        path: STATUS,
+        summary: "Chain id, height, block hash, state root, mempool size",
+    },
+    Route {
+        method: "GET",
+        path: PROOF,
+        summary: "Balance of a token (symbol or id) with a proof against the latest state root",
+    },
+    Route {
+        method: "GET",
+        path: EVENTS,
+        summary: "Server-sent events: one `block` per durable block, one `event` per receipt event",
+    },
+    Route {
+        method: "GET",
+        path: OPENAPI,
+        summary: "This OpenAPI 3 document",
+    },
+    Route {
+        method: "GET",
+        path: METRICS,
+        summary: "Prometheus text metrics",
+    },
+];
+
+/// Fill a path template: `fill(TX, &[hash])` → `/v1/tx/0x…`.
+pub fn fill(template: &str, args: &[&str]) -> String {
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut args = args.iter();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let close = rest[open..].find('}').map_or(rest.len(), |c| open + c + 1);
+        out.push_str(args.next().copied().unwrap_or_default());
+        rest = &rest[close..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_replaces_params_in_order() {
+        assert_eq!(fill(PROOF, &["0xab", "VTY"]), "/v1/proof/0xab/VTY");
+        assert_eq!(fill(STATUS, &[]), "/v1/status");
+    }
+
+    #[test]
+    fn routes_are_unique() {
+        for (i, a) in ROUTES.iter().enumerate() {
+            for b in &ROUTES[i + 1..] {
+                assert!(a.method != b.method || a.path != b.path, "{a:?} twice");
+            }
+        }
+    }
+}
