@@ -335,15 +335,32 @@ fn packed_with(
 /// zero-padding the last panel's missing rows.
 fn pack_a(a: MatRef, i0: usize, mb: usize, pc: usize, kc: usize, mr: usize, ap: &mut [f32]) {
     for (ip, panel) in ap.chunks_exact_mut(kc * mr).enumerate() {
+        let r0 = ip * mr;
+        let rows = mr.min(mb - r0);
+        if a.rs == 1 && rows == mr {
+            // Transposed storage: the panel's MR values for one k are contiguous.
+            for (p, dst) in panel.chunks_exact_mut(mr).enumerate() {
+                let s = (pc + p) * a.cs + i0 + r0;
+                dst.copy_from_slice(&a.data[s..s + mr]);
+            }
+            continue;
+        }
         for r in 0..mr {
-            let i = ip * mr + r;
-            if i < mb {
-                for p in 0..kc {
-                    panel[p * mr + r] = a.at(i0 + i, pc + p);
+            if r < rows {
+                let i = i0 + r0 + r;
+                if a.cs == 1 {
+                    let src = &a.data[i * a.rs + pc..i * a.rs + pc + kc];
+                    for (dst, &v) in panel.chunks_exact_mut(mr).zip(src) {
+                        dst[r] = v;
+                    }
+                } else {
+                    for (p, dst) in panel.chunks_exact_mut(mr).enumerate() {
+                        dst[r] = a.at(i, pc + p);
+                    }
                 }
             } else {
-                for p in 0..kc {
-                    panel[p * mr + r] = 0.0;
+                for dst in panel.chunks_exact_mut(mr) {
+                    dst[r] = 0.0;
                 }
             }
         }
@@ -356,17 +373,30 @@ fn pack_b(b: MatRef, pc: usize, kc: usize, n: usize, nr: usize, bp: &mut [f32]) 
     for (jp, panel) in bp.chunks_exact_mut(kc * nr).enumerate() {
         let j0 = jp * nr;
         let w = nr.min(n - j0);
-        for p in 0..kc {
-            let dst = &mut panel[p * nr..(p + 1) * nr];
-            if b.cs == 1 {
+        if b.cs == 1 {
+            for (p, dst) in panel.chunks_exact_mut(nr).enumerate() {
                 let s = (pc + p) * b.rs + j0;
                 dst[..w].copy_from_slice(&b.data[s..s + w]);
-            } else {
-                for (j, d) in dst[..w].iter_mut().enumerate() {
-                    *d = b.at(pc + p, j0 + j);
+                dst[w..].fill(0.0);
+            }
+        } else {
+            for j in 0..nr {
+                if j < w && b.rs == 1 {
+                    // Transposed storage: column j0+j is contiguous over k.
+                    let s = (j0 + j) * b.cs + pc;
+                    for (dst, &v) in panel.chunks_exact_mut(nr).zip(&b.data[s..s + kc]) {
+                        dst[j] = v;
+                    }
+                } else if j < w {
+                    for (p, dst) in panel.chunks_exact_mut(nr).enumerate() {
+                        dst[j] = b.at(pc + p, j0 + j);
+                    }
+                } else {
+                    for dst in panel.chunks_exact_mut(nr) {
+                        dst[j] = 0.0;
+                    }
                 }
             }
-            dst[w..].fill(0.0);
         }
     }
 }

@@ -20,7 +20,7 @@ mod run;
 
 use serde::{Deserialize, Serialize};
 
-pub use run::execute;
+pub use run::{MAX_ATTENTION_SEQ, MAX_ATTR_OUTPUT, execute};
 
 /// Version of the canonical orders documented on [`Op`]. Bump on any change of any op's bits.
 pub const KERNEL_SEMANTICS_VERSION: u32 = 1;
@@ -109,7 +109,7 @@ pub enum Op {
     Attention {
         /// Sequences in the batch.
         batch: usize,
-        /// Tokens per sequence.
+        /// Tokens per sequence (at most [`MAX_ATTENTION_SEQ`]).
         seq: usize,
         /// Heads; must divide `D`.
         heads: usize,
@@ -118,7 +118,7 @@ pub enum Op {
     AttentionBackward {
         /// Sequences in the batch.
         batch: usize,
-        /// Tokens per sequence.
+        /// Tokens per sequence (at most [`MAX_ATTENTION_SEQ`]).
         seq: usize,
         /// Heads; must divide `D`.
         heads: usize,

@@ -8,6 +8,14 @@ use crate::tensor::{Tensor, shape_len};
 
 type R<T> = Result<T, ReeError>;
 
+/// Largest output (in elements, 4 GiB of f32) an op may size from its attributes alone
+/// (`EmbeddingBackward::vocab`, `SumBackward::shape`, …), so a hostile descriptor cannot make
+/// the referee allocate without bound.
+pub const MAX_ATTR_OUTPUT: usize = 1 << 30;
+
+/// Longest attention sequence: the kernels keep one `seq × seq` score matrix per head.
+pub const MAX_ATTENTION_SEQ: usize = 4096;
+
 fn shape_err(op: &Op, detail: String) -> ReeError {
     ReeError::Shape {
         op: op.name(),
@@ -312,8 +320,11 @@ pub fn execute(exec: &Exec, op: &Op, inputs: &[&Tensor]) -> Result<Vec<Tensor>, 
             let (n, d) = (x[0].shape()[0], x[0].shape()[1]);
             vector_of(op, "ids", x[1], n)?;
             let id = ids(op, "ids", x[1], *vocab)?;
-            if shape_len(&[*vocab, d]).is_none_or(|l| l > isize::MAX as usize / 4) {
-                return Err(attr_err(op, format!("vocab {vocab} × {d} is too large")));
+            if shape_len(&[*vocab, d]).is_none_or(|l| l > MAX_ATTR_OUTPUT) {
+                return Err(attr_err(
+                    op,
+                    format!("vocab {vocab} × {d} exceeds {MAX_ATTR_OUTPUT} elements"),
+                ));
             }
             vec![t(
                 &[*vocab, d],
@@ -352,8 +363,13 @@ pub fn execute(exec: &Exec, op: &Op, inputs: &[&Tensor]) -> Result<Vec<Tensor>, 
         Op::SumBackward { shape } | Op::MeanBackward { shape } => {
             let dy = is_scalar(op, "dy", x[0])?;
             let n = shape_len(shape)
-                .filter(|&l| l <= isize::MAX as usize / 4)
-                .ok_or_else(|| attr_err(op, format!("shape {shape:?} is too large")))?;
+                .filter(|&l| l <= MAX_ATTR_OUTPUT)
+                .ok_or_else(|| {
+                    attr_err(
+                        op,
+                        format!("shape {shape:?} exceeds {MAX_ATTR_OUTPUT} elements"),
+                    )
+                })?;
             let v = if matches!(op, Op::MeanBackward { .. }) {
                 if n == 0 {
                     return Err(attr_err(op, "shape must be non-empty".into()));
@@ -446,6 +462,12 @@ fn attn_dims(op: &Op, batch: usize, seq: usize, heads: usize, x: &[&Tensor]) -> 
         return Err(attr_err(
             op,
             format!("heads ({heads}) must be ≥ 1 and divide D ({d})"),
+        ));
+    }
+    if seq > MAX_ATTENTION_SEQ {
+        return Err(attr_err(
+            op,
+            format!("seq ({seq}) exceeds the maximum of {MAX_ATTENTION_SEQ}"),
         ));
     }
     if batch.checked_mul(seq) != Some(rows) {
