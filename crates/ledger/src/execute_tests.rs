@@ -632,8 +632,11 @@ fn account_view_and_tokens() {
     assert_eq!(v.stake.bonded, genesis::DEV_VALIDATOR_STAKE);
     let toks = c.state.tokens();
     assert_eq!(
-        toks.iter().map(|t| t.1.symbol.as_str()).collect::<Vec<_>>(),
-        ["VTY", "USDC", "USDT"]
+        toks.iter()
+            .take(3)
+            .map(|t| t.1.symbol.as_str())
+            .collect::<Vec<_>>(),
+        ["VTY", "USDC", "USDT"] // later tokens (TBILL, AID, …) come from issue-5 modules
     );
     assert_eq!(c.state.token_by_symbol("USDT").expect("usdt").0, TokenId(2));
     let j = serde_json::to_value(&v).expect("json");
