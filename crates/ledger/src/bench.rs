@@ -71,6 +71,10 @@ pub fn bench_genesis(n_accounts: u64) -> Genesis {
         oracle: Vec::new(),
         treasury: None,
         dollar: None,
+        vault: None,
+        vesting: Vec::new(),
+        governance: None,
+        burn: None,
     }
 }
 

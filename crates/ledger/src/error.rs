@@ -335,4 +335,43 @@ pub enum LedgerError {
     #[error("{0} holds no AID in the latest proof-of-reserves snapshot")]
     NotInSnapshot(Address),
     // --- end oracle, treasury, dollar ---
+    // --- vault, vesting, governance, burn, savings (issue 5) ---
+    /// The module is not set up on this chain (no genesis section).
+    #[error("the {0} module is not configured on this chain")]
+    NotConfigured(&'static str),
+    /// A vault limit (maxDeposit/maxMint, zero shares, too many pending requests, accounting).
+    #[error("vault: {0}")]
+    VaultLimit(String),
+    /// A vault claim needs more idle AID than the vault holds (the rest is deployed).
+    #[error(
+        "vault has only {available} idle AID but the claim pays {needed}; retry after capital returns"
+    )]
+    VaultIlliquid {
+        /// Idle AID.
+        available: u128,
+        /// Needed.
+        needed: u128,
+    },
+    /// Nothing to claim.
+    #[error("nothing to claim: {0}")]
+    NothingToClaim(&'static str),
+    /// A claim before its cooldown ended.
+    #[error("not claimable yet: the first request is claimable at {ready_at} ms")]
+    NotYetClaimable {
+        /// When the earliest request becomes claimable (ms).
+        ready_at: Timestamp,
+    },
+    /// A vote-escrow lock operation refused.
+    #[error("ve lock: {0}")]
+    Lock(String),
+    /// A governance operation refused.
+    #[error("governance: {0}")]
+    Governance(String),
+    /// A buyback refused.
+    #[error("buyback: {0}")]
+    Buyback(String),
+    /// An auto-savings policy refused.
+    #[error("savings policy: {0}")]
+    Savings(String),
+    // --- end vault, vesting, governance, burn, savings ---
 }

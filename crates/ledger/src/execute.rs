@@ -95,6 +95,59 @@ fn dispatch(ex: &mut Exec<'_>, sender: &Address, payload: &Payload) -> Result<()
             crate::dollar::redeem(ex, sender, *amount, *collateral)
         }
         Payload::SnapshotReserves => crate::dollar::snapshot_reserves(ex, sender),
+        // --- vault, vesting, governance, burn, savings (issue 5) ---
+        Payload::VaultDeposit { assets, min_shares } => {
+            crate::vault::deposit(ex, sender, *assets, *min_shares)
+        }
+        Payload::VaultMint { shares, max_assets } => {
+            crate::vault::mint(ex, sender, *shares, *max_assets)
+        }
+        Payload::VaultRequestRedeem { shares } => crate::vault::request_redeem(ex, sender, *shares),
+        Payload::VaultRequestWithdraw { assets } => {
+            crate::vault::request_withdraw(ex, sender, *assets)
+        }
+        Payload::VaultClaim => crate::vault::claim(ex, sender),
+        Payload::ClaimVested => crate::vesting::claim(ex, sender),
+        Payload::CreateLock {
+            amount,
+            unlock_time,
+        } => {
+            let token = crate::governance::config(ex)?.token;
+            crate::governance::ve::create_lock(ex, sender, token, *amount, *unlock_time)
+        }
+        Payload::IncreaseAmount { amount } => {
+            let token = crate::governance::config(ex)?.token;
+            crate::governance::ve::increase_amount(ex, sender, token, *amount)
+        }
+        Payload::IncreaseUnlockTime { unlock_time } => {
+            crate::governance::ve::increase_unlock_time(ex, sender, *unlock_time)
+        }
+        Payload::WithdrawLock => {
+            let token = crate::governance::config(ex)?.token;
+            crate::governance::ve::withdraw(ex, sender, token)
+        }
+        Payload::Propose { param, value } => crate::governance::propose(ex, sender, param, value),
+        Payload::Vote { proposal, support } => {
+            crate::governance::vote(ex, sender, *proposal, *support)
+        }
+        Payload::ExecuteProposal { proposal } => crate::governance::execute(ex, *proposal),
+        Payload::ExecuteBuyback { token } => {
+            crate::burn::buyback::execute_buyback(ex, sender, *token)
+        }
+        Payload::SetSavingsPolicy {
+            target_token,
+            share_bps,
+            max_slippage_bps,
+            min_batch,
+        } => crate::savings::set_policy(
+            ex,
+            sender,
+            *target_token,
+            *share_bps,
+            *max_slippage_bps,
+            *min_batch,
+        ),
+        // --- end vault, vesting, governance, burn, savings ---
         // --- amm + router (issue 5) ---
         Payload::CreatePool {
             token_a,

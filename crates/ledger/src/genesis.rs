@@ -162,6 +162,20 @@ pub struct Genesis {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dollar: Option<crate::dollar::GenesisDollar>,
     // --- end oracle, treasury, dollar ---
+    // --- vault, vesting, governance, burn (issue 5) ---
+    /// The sAID vault (`[vault]`), if the chain has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vault: Option<crate::vault::VaultGenesis>,
+    /// Vesting schedules (`[[vesting]]`); their totals are minted to the vesting account.
+    #[serde(default)]
+    pub vesting: Vec<crate::vesting::VestingGenesis>,
+    /// Governance (`[governance]`), if the chain has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub governance: Option<crate::governance::GovGenesis>,
+    /// Buy-and-burn (`[burn]`), if the chain has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burn: Option<crate::burn::BurnGenesis>,
+    // --- end vault, vesting, governance, burn ---
 }
 
 /// Chain id of the built-in devnet.
@@ -243,23 +257,8 @@ impl Genesis {
     /// validator with [`DEV_VALIDATOR_STAKE`] bonded.
     pub fn dev(accounts: &[Address]) -> Genesis {
         let bridge = dev_address_named("bridge");
-        let mut balances = vec![
-            GenesisBalance {
-                address: dev_address_named("community-treasury"),
-                token: "VTY".into(),
-                amount: VTY_COMMUNITY_TREASURY,
-            },
-            GenesisBalance {
-                address: dev_address_named("investors"),
-                token: "VTY".into(),
-                amount: VTY_INVESTORS,
-            },
-            GenesisBalance {
-                address: dev_address_named("team"),
-                token: "VTY".into(),
-                amount: VTY_TEAM,
-            },
-        ];
+        // issue 5: community treasury, investors and team vest (crate::vesting::dev_schedules).
+        let mut balances = Vec::new();
         let dev_total = DEV_VTY_EACH * accounts.len() as u128;
         let sale = VTY_COMMUNITY_SALE.saturating_sub(dev_total);
         balances.push(GenesisBalance {
@@ -301,6 +300,7 @@ impl Genesis {
                 stable("USDT"),
                 crate::treasury::dev_token(),
                 crate::dollar::dev_token(),
+                crate::vault::dev_share_token(), // issue 5: sAID
             ],
             balances,
             validators: accounts
@@ -315,6 +315,11 @@ impl Genesis {
             oracle: crate::oracle::dev_feeds(),
             treasury: Some(crate::treasury::dev_genesis()),
             dollar: Some(crate::dollar::dev_genesis()),
+            // --- vault, vesting, governance, burn (issue 5) ---
+            vault: Some(crate::vault::VaultGenesis::default()),
+            vesting: crate::vesting::dev_schedules(),
+            governance: Some(crate::governance::GovGenesis::default()),
+            burn: Some(crate::burn::BurnGenesis::default()),
         }
     }
 
@@ -464,6 +469,17 @@ pub(crate) fn build_state(g: &Genesis) -> Result<State, LedgerError> {
         }
         if let Some(d) = &g.dollar {
             crate::dollar::apply_genesis(&mut ex, d, &ids)?;
+        }
+        // --- vault, vesting, governance, burn (issue 5) ---
+        crate::vesting::init_genesis(&mut ex, &g.vesting, &ids, g.genesis_time)?;
+        if let Some(v) = &g.vault {
+            crate::vault::init_genesis(&mut ex, v, &ids)?;
+        }
+        if let Some(gv) = &g.governance {
+            crate::governance::init_genesis(&mut ex, gv, &ids)?;
+        }
+        if let Some(b) = &g.burn {
+            crate::burn::init_genesis(&mut ex, b, &ids)?;
         }
         ex.into_write_set()
     };

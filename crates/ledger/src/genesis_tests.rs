@@ -27,6 +27,9 @@ fn dev_genesis_builds_with_full_vty_supply() {
     assert_eq!(vty.supply, VTY_SUPPLY);
     assert_eq!(vty.cap, VTY_SUPPLY);
     assert_eq!(vty.mint_authority, None);
+    // issue 5: the team's VTY vests (held by the vesting account).
+    let team = crate::vesting::schedules(&s, &dev_address_named("team")).expect("team");
+    assert_eq!(team[0].total, VTY_TEAM);
     for t in [1, 2] {
         let info = s.token(TokenId(t)).expect("stable");
         assert_eq!(info.decimals, 6);

@@ -20,6 +20,13 @@ pub mod dollar;
 pub mod oracle;
 pub mod treasury;
 // ---
+// --- vault, vesting, governance, burn, savings (issue 5) ---
+pub mod burn;
+pub mod governance;
+pub mod savings;
+pub mod vault;
+pub mod vesting;
+// ---
 pub mod bench;
 pub mod block;
 mod error;

@@ -289,6 +289,209 @@ pub enum Event {
         reserve_value: u128,
     },
     // --- end oracle, treasury, dollar ---
+    // --- vault, vesting, governance, burn, savings (issue 5) ---
+    /// AID deposited into the vault; sAID minted.
+    VaultDeposit {
+        /// Depositor (receives the shares).
+        owner: Address,
+        /// AID paid in.
+        #[serde(with = "amount_str")]
+        assets: u128,
+        /// sAID minted.
+        #[serde(with = "amount_str")]
+        shares: u128,
+    },
+    /// An exit request locked shares.
+    VaultExitRequested {
+        /// Owner.
+        owner: Address,
+        /// Request id.
+        id: u64,
+        /// Shares locked.
+        #[serde(with = "amount_str")]
+        shares: u128,
+        /// Their value at request time (the most the claim pays).
+        #[serde(with = "amount_str")]
+        assets: u128,
+        /// Claimable from.
+        ready_at: Timestamp,
+    },
+    /// An exit request was paid and its shares burned.
+    VaultExitClaimed {
+        /// Owner.
+        owner: Address,
+        /// Request id.
+        id: u64,
+        /// Shares burned.
+        #[serde(with = "amount_str")]
+        shares: u128,
+        /// AID paid.
+        #[serde(with = "amount_str")]
+        assets: u128,
+    },
+    /// Idle AID deployed out of the vault.
+    VaultCapitalDeployed {
+        /// Recipient.
+        to: Address,
+        /// AID.
+        #[serde(with = "amount_str")]
+        amount: u128,
+    },
+    /// Deployed capital and/or accrued revenue paid back into the vault.
+    VaultCapitalReturned {
+        /// Payer.
+        from: Address,
+        /// Principal returned.
+        #[serde(with = "amount_str")]
+        principal: u128,
+        /// Revenue settled.
+        #[serde(with = "amount_str")]
+        revenue: u128,
+    },
+    /// Revenue booked: the share price rose.
+    VaultRevenue {
+        /// AID.
+        #[serde(with = "amount_str")]
+        amount: u128,
+    },
+    /// A loss booked: the share price fell.
+    VaultLoss {
+        /// AID.
+        #[serde(with = "amount_str")]
+        amount: u128,
+    },
+    /// Vested tokens released.
+    VestingClaimed {
+        /// Beneficiary.
+        beneficiary: Address,
+        /// Schedule index.
+        schedule: u32,
+        /// Token.
+        token: TokenId,
+        /// Base units.
+        #[serde(with = "amount_str")]
+        amount: u128,
+    },
+    /// A ve lock was created or increased (amount or unlock time).
+    VeLocked {
+        /// Owner.
+        owner: Address,
+        /// Base units added now (0 when only the time changed).
+        #[serde(with = "amount_str")]
+        added: u128,
+        /// Total locked.
+        #[serde(with = "amount_str")]
+        amount: u128,
+        /// Unlock time, seconds (a whole week).
+        unlock_time: u64,
+    },
+    /// An expired ve lock was withdrawn.
+    VeWithdrawn {
+        /// Owner.
+        owner: Address,
+        /// Base units returned.
+        #[serde(with = "amount_str")]
+        amount: u128,
+    },
+    /// A governance proposal was made.
+    ProposalCreated {
+        /// Id.
+        id: u64,
+        /// Proposer.
+        proposer: Address,
+        /// Parameter.
+        param: String,
+        /// New value.
+        value: String,
+        /// Voting closes.
+        voting_ends: Timestamp,
+        /// Total ve power at the snapshot.
+        #[serde(with = "amount_str")]
+        total_power: u128,
+    },
+    /// A vote was cast.
+    Voted {
+        /// Proposal.
+        id: u64,
+        /// Voter.
+        voter: Address,
+        /// For or against.
+        support: bool,
+        /// ve power at the snapshot.
+        #[serde(with = "amount_str")]
+        power: u128,
+    },
+    /// A passed proposal was applied.
+    ProposalExecuted {
+        /// Proposal.
+        id: u64,
+        /// Parameter.
+        param: String,
+        /// New value.
+        value: String,
+    },
+    /// Protocol fees bought back the protocol token and it was split.
+    Buyback {
+        /// Fee token sold.
+        token: TokenId,
+        /// Amount sold.
+        #[serde(with = "amount_str")]
+        sold: u128,
+        /// Protocol token bought.
+        #[serde(with = "amount_str")]
+        bought: u128,
+        /// Burned.
+        #[serde(with = "amount_str")]
+        burned: u128,
+        /// To the community treasury.
+        #[serde(with = "amount_str")]
+        treasury: u128,
+        /// To the sender.
+        #[serde(with = "amount_str")]
+        caller: u128,
+    },
+    /// An auto-savings policy was set (share 0 removes it).
+    SavingsPolicySet {
+        /// Account.
+        account: Address,
+        /// Target token.
+        target: TokenId,
+        /// Share of each payment converted, bps.
+        share_bps: u32,
+        /// Max slippage, bps.
+        max_slippage_bps: u32,
+        /// Minimum batch.
+        #[serde(with = "amount_str")]
+        min_batch: u128,
+    },
+    /// Auto-savings converted part of a payment.
+    SavingsConverted {
+        /// Account.
+        account: Address,
+        /// Token sold.
+        from: TokenId,
+        /// Token bought.
+        to: TokenId,
+        /// Amount sold (this payment's share plus waiting dust).
+        #[serde(with = "amount_str")]
+        amount_in: u128,
+        /// Amount bought.
+        #[serde(with = "amount_str")]
+        amount_out: u128,
+    },
+    /// Auto-savings did not convert (the payment stays as it is).
+    SavingsSkipped {
+        /// Account.
+        account: Address,
+        /// Token received.
+        token: TokenId,
+        /// Amount that waits (dust) or stayed.
+        #[serde(with = "amount_str")]
+        amount: u128,
+        /// Why: `below_min_batch`, `no_route`, `slippage` or another message.
+        reason: String,
+    },
+    // --- end vault, vesting, governance, burn, savings ---
 }
 
 /// The result of one transaction in a block.

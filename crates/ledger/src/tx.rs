@@ -214,6 +214,99 @@ pub enum Payload {
     },
     /// Store a proof-of-reserves snapshot of the previous block's state (anyone).
     SnapshotReserves,
+    // --- vault, vesting, governance, burn, savings (issue 5) ---
+    /// Deposit `assets` AID into the sAID vault; fails if fewer than `min_shares` are minted.
+    VaultDeposit {
+        /// AID base units.
+        #[serde(with = "amount_str")]
+        assets: u128,
+        /// Least sAID to receive.
+        #[serde(with = "amount_str")]
+        min_shares: u128,
+    },
+    /// Mint exactly `shares` sAID; fails if it costs more than `max_assets` AID.
+    VaultMint {
+        /// sAID base units.
+        #[serde(with = "amount_str")]
+        shares: u128,
+        /// Most AID to pay.
+        #[serde(with = "amount_str")]
+        max_assets: u128,
+    },
+    /// Lock `shares` sAID for exit; claim after the cooldown.
+    VaultRequestRedeem {
+        /// sAID base units.
+        #[serde(with = "amount_str")]
+        shares: u128,
+    },
+    /// Lock the sAID worth `assets` AID (rounded up) for exit; claim after the cooldown.
+    VaultRequestWithdraw {
+        /// AID base units.
+        #[serde(with = "amount_str")]
+        assets: u128,
+    },
+    /// Claim every exit request whose cooldown is over.
+    VaultClaim,
+    /// Release everything vested to the sender.
+    ClaimVested,
+    /// Lock governance tokens for ve power until `unlock_time` (seconds, rounded down to a week).
+    CreateLock {
+        /// Base units.
+        #[serde(with = "amount_str")]
+        amount: u128,
+        /// Unix seconds.
+        unlock_time: u64,
+    },
+    /// Add to the sender's unexpired lock.
+    IncreaseAmount {
+        /// Base units.
+        #[serde(with = "amount_str")]
+        amount: u128,
+    },
+    /// Extend the sender's unexpired lock.
+    IncreaseUnlockTime {
+        /// Unix seconds (rounded down to a week).
+        unlock_time: u64,
+    },
+    /// Withdraw the sender's expired lock.
+    WithdrawLock,
+    /// Propose setting an allow-listed parameter.
+    Propose {
+        /// Parameter name.
+        param: String,
+        /// New value (decimal).
+        value: String,
+    },
+    /// Vote on a proposal with the ve power at its snapshot.
+    Vote {
+        /// Proposal id.
+        proposal: u64,
+        /// For (true) or against.
+        support: bool,
+    },
+    /// Apply a passed proposal after its timelock (anyone).
+    ExecuteProposal {
+        /// Proposal id.
+        proposal: u64,
+    },
+    /// Swap the fee account's `token` balance to the protocol token and burn/split it (anyone).
+    ExecuteBuyback {
+        /// Fee token to sell.
+        token: TokenId,
+    },
+    /// Set the sender's auto-savings policy (`share_bps` 0 removes it).
+    SetSavingsPolicy {
+        /// Token to save into (e.g. TBILL).
+        target_token: TokenId,
+        /// Share of each payment to convert, bps.
+        share_bps: u32,
+        /// Most slippage below the quote, bps.
+        max_slippage_bps: u32,
+        /// Convert only once this much (payment share + waiting dust) is pending.
+        #[serde(with = "amount_str")]
+        min_batch: u128,
+    },
+    // --- end vault, vesting, governance, burn, savings ---
 }
 
 impl Payload {
@@ -236,6 +329,22 @@ impl Payload {
             Payload::MintAid { .. } => "MintAid",
             Payload::RedeemAid { .. } => "RedeemAid",
             Payload::SnapshotReserves => "SnapshotReserves",
+            // --- vault, vesting, governance, burn, savings (issue 5) ---
+            Payload::VaultDeposit { .. } => "VaultDeposit",
+            Payload::VaultMint { .. } => "VaultMint",
+            Payload::VaultRequestRedeem { .. } => "VaultRequestRedeem",
+            Payload::VaultRequestWithdraw { .. } => "VaultRequestWithdraw",
+            Payload::VaultClaim => "VaultClaim",
+            Payload::ClaimVested => "ClaimVested",
+            Payload::CreateLock { .. } => "CreateLock",
+            Payload::IncreaseAmount { .. } => "IncreaseAmount",
+            Payload::IncreaseUnlockTime { .. } => "IncreaseUnlockTime",
+            Payload::WithdrawLock => "WithdrawLock",
+            Payload::Propose { .. } => "Propose",
+            Payload::Vote { .. } => "Vote",
+            Payload::ExecuteProposal { .. } => "ExecuteProposal",
+            Payload::ExecuteBuyback { .. } => "ExecuteBuyback",
+            Payload::SetSavingsPolicy { .. } => "SetSavingsPolicy",
             // --- amm + router (issue 5) ---
             Payload::CreatePool { .. } => "CreatePool",
             Payload::AddLiquidity { .. } => "AddLiquidity",
@@ -267,6 +376,22 @@ pub mod eip712 {
         struct MintAid { address sender; uint64 nonce; uint32 collateral; uint128 amount; }
         struct RedeemAid { address sender; uint64 nonce; uint128 amount; uint32 collateral; }
         struct SnapshotReserves { address sender; uint64 nonce; }
+        // --- vault, vesting, governance, burn, savings (issue 5) ---
+        struct VaultDeposit { address sender; uint64 nonce; uint128 assets; uint128 min_shares; }
+        struct VaultMint { address sender; uint64 nonce; uint128 shares; uint128 max_assets; }
+        struct VaultRequestRedeem { address sender; uint64 nonce; uint128 shares; }
+        struct VaultRequestWithdraw { address sender; uint64 nonce; uint128 assets; }
+        struct VaultClaim { address sender; uint64 nonce; }
+        struct ClaimVested { address sender; uint64 nonce; }
+        struct CreateLock { address sender; uint64 nonce; uint128 amount; uint64 unlock_time; }
+        struct IncreaseAmount { address sender; uint64 nonce; uint128 amount; }
+        struct IncreaseUnlockTime { address sender; uint64 nonce; uint64 unlock_time; }
+        struct WithdrawLock { address sender; uint64 nonce; }
+        struct Propose { address sender; uint64 nonce; string param; string value; }
+        struct Vote { address sender; uint64 nonce; uint64 proposal; bool support; }
+        struct ExecuteProposal { address sender; uint64 nonce; uint64 proposal; }
+        struct ExecuteBuyback { address sender; uint64 nonce; uint32 token; }
+        struct SetSavingsPolicy { address sender; uint64 nonce; uint32 target_token; uint32 share_bps; uint32 max_slippage_bps; uint128 min_batch; }
         // --- amm + router (issue 5) ---
         struct CreatePool { address sender; uint64 nonce; uint32 token_a; uint32 token_b; uint16 fee_bps; }
         struct AddLiquidity { address sender; uint64 nonce; uint32 pool; uint128 amount_a_desired; uint128 amount_b_desired; uint128 amount_a_min; uint128 amount_b_min; uint64 deadline; }
@@ -490,6 +615,99 @@ impl Transaction {
             Payload::SnapshotReserves => {
                 eip712::SnapshotReserves { sender, nonce }.eip712_hash_struct()
             }
+            // --- vault, vesting, governance, burn, savings (issue 5) ---
+            Payload::VaultDeposit { assets, min_shares } => eip712::VaultDeposit {
+                sender,
+                nonce,
+                assets: *assets,
+                min_shares: *min_shares,
+            }
+            .eip712_hash_struct(),
+            Payload::VaultMint { shares, max_assets } => eip712::VaultMint {
+                sender,
+                nonce,
+                shares: *shares,
+                max_assets: *max_assets,
+            }
+            .eip712_hash_struct(),
+            Payload::VaultRequestRedeem { shares } => eip712::VaultRequestRedeem {
+                sender,
+                nonce,
+                shares: *shares,
+            }
+            .eip712_hash_struct(),
+            Payload::VaultRequestWithdraw { assets } => eip712::VaultRequestWithdraw {
+                sender,
+                nonce,
+                assets: *assets,
+            }
+            .eip712_hash_struct(),
+            Payload::VaultClaim => eip712::VaultClaim { sender, nonce }.eip712_hash_struct(),
+            Payload::ClaimVested => eip712::ClaimVested { sender, nonce }.eip712_hash_struct(),
+            Payload::CreateLock {
+                amount,
+                unlock_time,
+            } => eip712::CreateLock {
+                sender,
+                nonce,
+                amount: *amount,
+                unlock_time: *unlock_time,
+            }
+            .eip712_hash_struct(),
+            Payload::IncreaseAmount { amount } => eip712::IncreaseAmount {
+                sender,
+                nonce,
+                amount: *amount,
+            }
+            .eip712_hash_struct(),
+            Payload::IncreaseUnlockTime { unlock_time } => eip712::IncreaseUnlockTime {
+                sender,
+                nonce,
+                unlock_time: *unlock_time,
+            }
+            .eip712_hash_struct(),
+            Payload::WithdrawLock => eip712::WithdrawLock { sender, nonce }.eip712_hash_struct(),
+            Payload::Propose { param, value } => eip712::Propose {
+                sender,
+                nonce,
+                param: param.clone(),
+                value: value.clone(),
+            }
+            .eip712_hash_struct(),
+            Payload::Vote { proposal, support } => eip712::Vote {
+                sender,
+                nonce,
+                proposal: *proposal,
+                support: *support,
+            }
+            .eip712_hash_struct(),
+            Payload::ExecuteProposal { proposal } => eip712::ExecuteProposal {
+                sender,
+                nonce,
+                proposal: *proposal,
+            }
+            .eip712_hash_struct(),
+            Payload::ExecuteBuyback { token } => eip712::ExecuteBuyback {
+                sender,
+                nonce,
+                token: token.0,
+            }
+            .eip712_hash_struct(),
+            Payload::SetSavingsPolicy {
+                target_token,
+                share_bps,
+                max_slippage_bps,
+                min_batch,
+            } => eip712::SetSavingsPolicy {
+                sender,
+                nonce,
+                target_token: target_token.0,
+                share_bps: *share_bps,
+                max_slippage_bps: *max_slippage_bps,
+                min_batch: *min_batch,
+            }
+            .eip712_hash_struct(),
+            // --- end vault, vesting, governance, burn, savings ---
         };
         Hash(h.0)
     }

@@ -65,6 +65,19 @@ pub fn dollar_por_key(epoch: u64) -> Vec<u8> {
 }
 // --- end oracle, treasury, dollar ---
 
+// --- vault, vesting, governance, burn, savings (issue 5) ---
+/// Prefix of the vault: `0x50 0x00` record, `0x50 0x01 ‖ owner` pending exit requests.
+pub const VAULT: u8 = 0x50;
+/// Prefix of vesting schedules: `0x51 ‖ beneficiary` → list of schedules.
+pub const VESTING: u8 = 0x51;
+/// Prefix of governance: config, ve locks and points, slope changes, proposals, votes.
+pub const GOVERNANCE: u8 = 0x52;
+/// Prefix of the burn (buyback) module: `0x53 0x00` config.
+pub const BURN: u8 = 0x53;
+/// Prefix of auto-savings policies: `0x54 ‖ account` → policy and dust.
+pub const SAVINGS: u8 = 0x54;
+// --- end vault, vesting, governance, burn, savings ---
+
 // --- amm (issue 5) ---
 /// Prefix of amm pools: `0x40 ‖ pool u32` → [`Pool`](crate::amm::Pool) record.
 pub const AMM_POOL: u8 = 0x40;

@@ -316,6 +316,9 @@ impl State {
         crate::staking::check_invariants(self)?;
         crate::treasury::check_invariants(self)?; // treasury (issue 5)
         crate::dollar::check_invariants(self)?; // dollar (issue 5)
+        crate::vault::check_invariants(self)?; // vault (issue 5)
+        crate::vesting::check_invariants(self)?; // vesting (issue 5)
+        crate::governance::check_invariants(self)?; // governance (issue 5)
         crate::amm::check_invariants(self)?; // amm (issue 5)
         Ok(())
     }

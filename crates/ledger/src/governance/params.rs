@@ -1,0 +1,142 @@
+//! The parameters governance may change: an allow-list of names, each with a value kind,
+//! bounds checked when a proposal is made (so a vote is never wasted on an impossible value)
+//! and again when it is executed, and the setter that applies it.
+//!
+//! | name | value | bounds | what it sets |
+//! | --- | --- | --- | --- |
+//! | `unbonding_delay_ms` | ms | 1 h – 90 d | staking unbonding delay |
+//! | `vault_cooldown_ms` | ms | 0 – 90 d | sAID exit cooldown |
+//! | `gov_voting_period_ms` | ms | 1 h – 30 d | voting period of later proposals |
+//! | `gov_quorum_bps` | bps | 1 – 10 000 | quorum, share of total ve power at the snapshot |
+//! | `gov_timelock_ms` | ms | 0 – 30 d | delay between the end of voting and execution |
+//! | `gov_proposal_threshold` | base units | any | ve power needed to propose |
+//! | `burn_bps` | bps | burn + caller ≤ 10 000 | share of a buyback burned |
+//! | `buyback_caller_bps` | bps | burn + caller ≤ 10 000 | share of a buyback paid to its sender |
+//! | `buyback_max_deviation_bps` | bps | 1 – 5 000 | how far below the TWAP a buyback may fill |
+
+use crate::error::LedgerError;
+use crate::state::{Exec, keys};
+
+/// Every parameter name governance accepts, in the order of the table above.
+pub const ALLOWED: &[&str] = &[
+    "unbonding_delay_ms",
+    "vault_cooldown_ms",
+    "gov_voting_period_ms",
+    "gov_quorum_bps",
+    "gov_timelock_ms",
+    "gov_proposal_threshold",
+    "burn_bps",
+    "buyback_caller_bps",
+    "buyback_max_deviation_bps",
+];
+
+const HOUR: u128 = 3_600_000;
+const DAY: u128 = 24 * HOUR;
+
+/// A parsed parameter value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParamValue {
+    /// An integer (ms, bps or base units).
+    Int(u128),
+}
+
+fn bad(param: &str, reason: String) -> LedgerError {
+    LedgerError::Governance(format!("parameter {param}: {reason}"))
+}
+
+fn range(param: &str, v: u128, lo: u128, hi: u128) -> Result<(), LedgerError> {
+    if v < lo || v > hi {
+        return Err(bad(param, format!("{v} is outside [{lo}, {hi}]")));
+    }
+    Ok(())
+}
+
+/// Parse and bound-check `value` for `param` (a decimal integer).
+pub fn validate(param: &str, value: &str) -> Result<ParamValue, LedgerError> {
+    if !ALLOWED.contains(&param) {
+        return Err(LedgerError::Governance(format!(
+            "parameter {param:?} is not governable; allowed: {}",
+            ALLOWED.join(", ")
+        )));
+    }
+    let v: u128 = value
+        .parse()
+        .map_err(|_| bad(param, format!("{value:?} is not a decimal integer")))?;
+    match param {
+        "unbonding_delay_ms" => range(param, v, HOUR, 90 * DAY)?,
+        "vault_cooldown_ms" => range(param, v, 0, 90 * DAY)?,
+        "gov_voting_period_ms" => range(param, v, HOUR, 30 * DAY)?,
+        "gov_quorum_bps" => range(param, v, 1, 10_000)?,
+        "gov_timelock_ms" => range(param, v, 0, 30 * DAY)?,
+        "burn_bps" | "buyback_caller_bps" => range(param, v, 0, 10_000)?,
+        "buyback_max_deviation_bps" => range(param, v, 1, 5_000)?,
+        _ => {}
+    }
+    Ok(ParamValue::Int(v))
+}
+
+fn as_u64(param: &str, v: u128) -> Result<u64, LedgerError> {
+    u64::try_from(v).map_err(|_| bad(param, format!("{v} does not fit 64 bits")))
+}
+
+fn as_u32(param: &str, v: u128) -> Result<u32, LedgerError> {
+    u32::try_from(v).map_err(|_| bad(param, format!("{v} does not fit 32 bits")))
+}
+
+/// Apply a validated value.
+pub(crate) fn apply(ex: &mut Exec<'_>, param: &str, value: &str) -> Result<(), LedgerError> {
+    let ParamValue::Int(v) = validate(param, value)?;
+    match param {
+        "unbonding_delay_ms" => {
+            let mut p = ex.state().params().clone();
+            p.unbonding_delay_ms = as_u64(param, v)?;
+            ex.put(keys::META_PARAMS, Some(p.encode()));
+        }
+        "vault_cooldown_ms" => crate::vault::set_cooldown(ex, as_u64(param, v)?)?,
+        "gov_voting_period_ms" | "gov_quorum_bps" | "gov_timelock_ms"
+        | "gov_proposal_threshold" => {
+            let mut c = super::config(ex)?;
+            match param {
+                "gov_voting_period_ms" => c.voting_period_ms = as_u64(param, v)?,
+                "gov_quorum_bps" => c.quorum_bps = as_u32(param, v)?,
+                "gov_timelock_ms" => c.timelock_ms = as_u64(param, v)?,
+                _ => c.proposal_threshold = v,
+            }
+            super::put_config(ex, &c);
+        }
+        "burn_bps" | "buyback_caller_bps" | "buyback_max_deviation_bps" => {
+            let mut c = crate::burn::config(ex)?;
+            match param {
+                "burn_bps" => c.burn_bps = as_u32(param, v)?,
+                "buyback_caller_bps" => c.caller_bps = as_u32(param, v)?,
+                _ => c.max_deviation_bps = as_u32(param, v)?,
+            }
+            c.check().map_err(|e| bad(param, e))?;
+            crate::burn::put_config(ex, &c);
+        }
+        other => {
+            return Err(LedgerError::Governance(format!(
+                "parameter {other:?} has no setter"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validate_refuses_unknown_and_out_of_range() {
+        assert!(validate("max_supply", "1").is_err());
+        assert!(validate("gov_quorum_bps", "0").is_err());
+        assert!(validate("gov_quorum_bps", "10001").is_err());
+        assert!(validate("gov_quorum_bps", "abc").is_err());
+        assert_eq!(
+            validate("gov_quorum_bps", "500"),
+            Ok(ParamValue::Int(500))
+        );
+        assert!(validate("unbonding_delay_ms", "1").is_err());
+    }
+}
