@@ -123,7 +123,7 @@ fn summary() {
             let mut c = vec![0.0f32; n * n];
             let (mut t_ours, mut t_base) = (Duration::MAX, Duration::MAX);
             // Interleave so both see the same machine load.
-            for _ in 0..2 {
+            for _ in 0..4 {
                 t_ours = t_ours.min(best_of(reps, || {
                     black_box(execute(&ex, &OP, &[&a, &b]).expect("matmul"));
                 }));

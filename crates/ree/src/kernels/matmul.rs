@@ -300,7 +300,18 @@ fn packed_with(
     let mut pc = 0;
     while pc < k {
         let kc = KC.min(k - pc);
-        pack_b(b, pc, kc, n, nr, &mut bp[..npanels * kc * nr]);
+        let bpk = &mut bp[..npanels * kc * nr];
+        if threaded {
+            exec.install(|| {
+                bpk.par_chunks_exact_mut(kc * nr)
+                    .enumerate()
+                    .for_each(|(jp, panel)| pack_b_panel(b, pc, kc, n, nr, jp, panel));
+            });
+        } else {
+            for (jp, panel) in bpk.chunks_exact_mut(kc * nr).enumerate() {
+                pack_b_panel(b, pc, kc, n, nr, jp, panel);
+            }
+        }
         let bp = &bp[..npanels * kc * nr];
         let block = |(bi, cblk): (usize, &mut [f32])| {
             let i0 = bi * mc;
@@ -367,10 +378,18 @@ fn pack_a(a: MatRef, i0: usize, mb: usize, pc: usize, kc: usize, mr: usize, ap: 
     }
 }
 
-/// Packs depth `pc..pc+kc`, all `n` columns of `b` into `NR`-column micro-panels (k-major),
+/// Packs depth `pc..pc+kc`, columns `jp*NR..` of `b` into one `NR`-column micro-panel (k-major),
 /// zero-padding the last panel's missing columns.
-fn pack_b(b: MatRef, pc: usize, kc: usize, n: usize, nr: usize, bp: &mut [f32]) {
-    for (jp, panel) in bp.chunks_exact_mut(kc * nr).enumerate() {
+fn pack_b_panel(
+    b: MatRef,
+    pc: usize,
+    kc: usize,
+    n: usize,
+    nr: usize,
+    jp: usize,
+    panel: &mut [f32],
+) {
+    {
         let j0 = jp * nr;
         let w = nr.min(n - j0);
         if b.cs == 1 {
