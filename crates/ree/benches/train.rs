@@ -86,6 +86,12 @@ fn bench_steps(c: &mut Criterion) {
         );
         c.bench_function(&name, |b| b.iter(|| step(&mlp, &exec, &mut s, tracing)));
     }
+    let mut inline = mlp.clone();
+    inline.set_background_hashing(false).expect("inline");
+    let mut s = inline.init_state(true).expect("init");
+    c.bench_function("mlp_11_64_64_1_b32_adamw/tracing_on_inline", |b| {
+        b.iter(|| step(&inline, &exec, &mut s, true))
+    });
     let lm = lm_trainer();
     let mut s = lm.init_state(true).expect("init");
     c.bench_function("char_lm_d32_l2_ctx16_b8/tracing_on", |b| {
@@ -93,27 +99,31 @@ fn bench_steps(c: &mut Criterion) {
     });
 }
 
-/// Median time per step over `rounds` rounds of `n` steps, tracing on and off interleaved.
-fn overhead(t: &Trainer, exec: &Exec, n: usize, rounds: usize) -> (Duration, Duration) {
-    let mut on = Vec::new();
-    let mut off = Vec::new();
-    let mut s_on = t.init_state(true).expect("init");
-    let mut s_off = t.init_state(false).expect("init");
+/// Median time per step over `rounds` rounds of `n` steps: tracing with background hashing,
+/// tracing with inline hashing, and tracing off, interleaved.
+fn overhead(t: &Trainer, exec: &Exec, n: usize, rounds: usize) -> [Duration; 3] {
+    let mut inline = t.clone();
+    inline.set_background_hashing(false).expect("inline");
+    let variants: [(&Trainer, bool); 3] = [(t, true), (&inline, true), (t, false)];
+    let mut states: Vec<State> = variants
+        .iter()
+        .map(|(tr, on)| tr.init_state(*on).expect("init"))
+        .collect();
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); 3];
     for _ in 0..rounds {
-        let t0 = Instant::now();
-        for _ in 0..n {
-            step(t, exec, &mut s_on, true);
+        for (i, (tr, on)) in variants.iter().enumerate() {
+            let t0 = Instant::now();
+            for _ in 0..n {
+                step(tr, exec, &mut states[i], *on);
+            }
+            times[i].push(t0.elapsed() / n as u32);
         }
-        on.push(t0.elapsed() / n as u32);
-        let t0 = Instant::now();
-        for _ in 0..n {
-            step(t, exec, &mut s_off, false);
-        }
-        off.push(t0.elapsed() / n as u32);
     }
-    on.sort();
-    off.sort();
-    (on[rounds / 2], off[rounds / 2])
+    let med = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    [med(&mut times[0]), med(&mut times[1]), med(&mut times[2])]
 }
 
 fn main() {
@@ -130,12 +140,17 @@ fn main() {
         ("mlp [11,64,64,1] b32 adamw", mlp_trainer(), 200),
         ("char lm d32 l2", lm_trainer(), 20),
     ] {
-        let (on, off) = overhead(&t, &exec, n, 15);
-        let pct = (on.as_secs_f64() / off.as_secs_f64() - 1.0) * 100.0;
+        let [bg, inline, off] = overhead(&t, &exec, n, 15);
+        let us = |d: Duration| d.as_secs_f64() * 1e6;
+        let pct = |d: Duration| (d.as_secs_f64() / off.as_secs_f64() - 1.0) * 100.0;
         println!(
-            "  {name:<28} on {:>9.1} us/step  off {:>9.1} us/step  overhead {pct:+.1}%  (goal <= 3%)",
-            on.as_secs_f64() * 1e6,
-            off.as_secs_f64() * 1e6
+            "  {name:<28} off {:>8.1} us/step | on, background hashing {:>8.1} us/step ({:+.1}%) \
+             | on, inline hashing {:>8.1} us/step ({:+.1}%)  (goal <= 3%)",
+            us(off),
+            us(bg),
+            pct(bg),
+            us(inline),
+            pct(inline)
         );
     }
 }

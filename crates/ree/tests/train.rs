@@ -141,3 +141,28 @@ fn resume_from_checkpoint_gives_same_step_hashes() {
         assert_eq!(tail.receipt.output_hash, full.receipt.output_hash);
     }
 }
+
+#[test]
+fn inline_and_background_hashing_agree() {
+    use verity_ree::data::{Dataset, builtin, parse_csv};
+    use verity_ree::spec::{JobSpec, Task};
+    use verity_ree::train::Trainer;
+    let spec = JobSpec::from_toml(&mlp_spec("[11, 8, 1]", "adamw", "0.001", 5, 0)).expect("valid");
+    let csv = builtin::export("winequality").expect("built in").csv;
+    let table = parse_csv(csv.as_bytes(), &spec.data, Task::Regression, "wine.csv").expect("csv");
+    let mut bg = Trainer::new(&spec, Dataset::Table(table)).expect("job");
+    bg.set_background_hashing(true).expect("thread");
+    let mut inline = bg.clone();
+    inline.set_background_hashing(false).expect("inline");
+    let exec = verity_ree::Exec::new(KernelChoice::Auto, 2).expect("exec");
+    let (mut a, mut b) = (
+        bg.init_state(true).expect("init"),
+        inline.init_state(true).expect("init"),
+    );
+    for _ in 0..5 {
+        let x = bg.step(&exec, &mut a, true, None, None).expect("step");
+        let y = inline.step(&exec, &mut b, true, None, None).expect("step");
+        assert_eq!(x.leaves, y.leaves);
+        assert_ne!(x.hash, [0; 32]);
+    }
+}

@@ -1,9 +1,12 @@
 //! A background thread that computes tensor hashes while the training step goes on computing,
-//! so tracing costs the critical path only a pointer send per op output. Hash values are pure
-//! functions of the tensors: which thread computes them, and when, never changes a bit.
+//! so tracing can overlap with compute when a core is free. Hash values are pure functions of
+//! the tensors: which thread computes them, and when, never changes a bit.
+//!
+//! A step takes the worker exclusively ([`HashWorker::session`]) for its whole duration, so two
+//! steps can never read each other's results.
 
 use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::ReeError;
 use crate::tensor::Tensor;
@@ -11,12 +14,20 @@ use crate::trace::Hash32;
 
 type Job = (usize, Arc<Tensor>);
 
-/// The hashing thread and its two channels (jobs in, `(slot, hash)` out).
-pub struct HashWorker {
-    jobs: Mutex<Option<Sender<Job>>>,
-    results: Mutex<Receiver<(usize, Hash32)>>,
-    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+/// The two channels of the worker: jobs in, `(slot, hash)` out.
+pub struct Channels {
+    jobs: Sender<Job>,
+    results: Receiver<(usize, Hash32)>,
 }
+
+/// The hashing thread.
+pub struct HashWorker {
+    channels: Mutex<Option<Channels>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Exclusive use of the worker for one step.
+pub type Session<'a> = MutexGuard<'a, Option<Channels>>;
 
 impl std::fmt::Debug for HashWorker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -47,41 +58,43 @@ impl HashWorker {
             })
             .map_err(|e| ReeError::Config(format!("cannot start the trace hashing thread: {e}")))?;
         Ok(HashWorker {
-            jobs: Mutex::new(Some(job_tx)),
-            results: Mutex::new(res_rx),
-            thread: Mutex::new(Some(thread)),
+            channels: Mutex::new(Some(Channels {
+                jobs: job_tx,
+                results: res_rx,
+            })),
+            thread: Some(thread),
         })
     }
 
+    /// Take the worker for one step (waits while another step holds it).
+    pub fn session(&self) -> Result<Session<'_>, ReeError> {
+        let guard = self.channels.lock().map_err(|_| stopped())?;
+        if guard.is_none() {
+            return Err(stopped());
+        }
+        Ok(guard)
+    }
+}
+
+impl Channels {
     /// Queue `t` to be hashed; its result comes back tagged `slot`.
     pub fn submit(&self, slot: usize, t: Arc<Tensor>) -> Result<(), ReeError> {
-        let guard = self.jobs.lock().map_err(|_| stopped())?;
-        guard
-            .as_ref()
-            .ok_or_else(stopped)?
-            .send((slot, t))
-            .map_err(|_| stopped())
+        self.jobs.send((slot, t)).map_err(|_| stopped())
     }
 
     /// Wait for the next result.
     pub fn recv(&self) -> Result<(usize, Hash32), ReeError> {
-        self.results
-            .lock()
-            .map_err(|_| stopped())?
-            .recv()
-            .map_err(|_| stopped())
+        self.results.recv().map_err(|_| stopped())
     }
 }
 
 impl Drop for HashWorker {
     fn drop(&mut self) {
-        if let Ok(mut jobs) = self.jobs.lock() {
-            jobs.take();
+        if let Ok(mut ch) = self.channels.lock() {
+            ch.take();
         }
-        if let Ok(mut t) = self.thread.lock()
-            && let Some(handle) = t.take()
-        {
-            // The thread ends once the job channel is closed; it cannot panic (hashing is total).
+        if let Some(handle) = self.thread.take() {
+            // The thread ends once the job channel is closed; hashing cannot panic.
             let _ = handle.join();
         }
     }

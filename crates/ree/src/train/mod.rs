@@ -22,6 +22,16 @@ use hasher::HashWorker;
 use recorder::{BitFlip, CapturedOp, Recorder, Val};
 use std::sync::Arc;
 
+/// A hashing thread when this machine has a core to spare for it (else hashing runs inline).
+fn default_hasher() -> Option<Arc<HashWorker>> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores > 1 {
+        HashWorker::start().ok().map(Arc::new)
+    } else {
+        None
+    }
+}
+
 /// Everything fixed for a job: model, data, optimizer settings.
 #[derive(Clone, Debug)]
 pub struct Trainer {
@@ -32,7 +42,7 @@ pub struct Trainer {
     batch_size: usize,
     seed: u64,
     examples: u32,
-    hasher: Arc<HashWorker>,
+    hasher: Option<Arc<HashWorker>>,
 }
 
 /// The training state between steps.
@@ -156,8 +166,21 @@ impl Trainer {
             batch_size: t.batch_size,
             seed: t.seed,
             examples,
-            hasher: Arc::new(HashWorker::start()?),
+            hasher: default_hasher(),
         })
+    }
+
+    /// Hash trace tensors on a background thread of its own (the default when the machine has
+    /// more than one core) or inline on the stepping thread. Only speed changes: the hashes are
+    /// the same either way. Clones made before this call share one thread (steps take it in
+    /// turn).
+    pub fn set_background_hashing(&mut self, on: bool) -> Result<(), ReeError> {
+        self.hasher = if on {
+            Some(Arc::new(HashWorker::start()?))
+        } else {
+            None
+        };
+        Ok(())
     }
 
     /// Names of the optimizer tensors kept per parameter.
@@ -308,12 +331,7 @@ impl Trainer {
         fault: Option<BitFlip>,
         capture: Option<usize>,
     ) -> Result<StepOut, ReeError> {
-        let worker = if tracing {
-            Some(self.hasher.as_ref())
-        } else {
-            None
-        };
-        let mut rec = Recorder::new(exec, state.step, worker, fault);
+        let mut rec = Recorder::new(exec, state.step, tracing, self.hasher.as_deref(), fault)?;
         if let Some(leaf) = capture {
             rec.capture(leaf);
         }

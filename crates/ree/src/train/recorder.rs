@@ -12,7 +12,7 @@ use crate::ops::{Op, execute};
 use crate::replay::op_descriptor_bytes;
 use crate::tensor::Tensor;
 use crate::trace::{self, Hash32, InputRef, LeafInfo, OpRecord};
-use crate::train::hasher::HashWorker;
+use crate::train::hasher::{HashWorker, Session};
 
 /// A tensor inside a step: its value and its leaf-level source.
 #[derive(Clone, Debug)]
@@ -74,7 +74,8 @@ enum Pending {
 pub struct Recorder<'a> {
     exec: &'a Exec,
     step: u64,
-    worker: Option<&'a HashWorker>,
+    tracing: bool,
+    worker: Option<Session<'a>>,
     fault: Option<BitFlip>,
     capture: Option<usize>,
     captured: Option<CapturedOp>,
@@ -107,17 +108,24 @@ fn has_non_finite(d: &[f32]) -> bool {
 }
 
 impl<'a> Recorder<'a> {
-    /// A recorder for step `step`. With `worker` `None` (tracing off) nothing is hashed; NaN
-    /// checks still run.
+    /// A recorder for step `step`. With `tracing` off nothing is hashed (NaN checks still run);
+    /// with it on, tensors are hashed on `worker` when given (held for the whole step), else
+    /// inline.
     pub fn new(
         exec: &'a Exec,
         step: u64,
+        tracing: bool,
         worker: Option<&'a HashWorker>,
         fault: Option<BitFlip>,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, ReeError> {
+        let worker = match worker {
+            Some(w) if tracing => Some(w.session()?),
+            _ => None,
+        };
+        Ok(Self {
             exec,
             step,
+            tracing,
             worker,
             fault,
             capture: None,
@@ -128,7 +136,7 @@ impl<'a> Recorder<'a> {
             slots: Vec::new(),
             received: 0,
             ops: 0,
-        }
+        })
     }
 
     /// Keep a copy of the op at leaf `leaf` and its inputs (see [`Recorder::take_captured`]).
@@ -147,9 +155,11 @@ impl<'a> Recorder<'a> {
     }
 
     fn submit(&mut self, leaf: usize, k: usize, t: &Arc<Tensor>) -> Result<(), ReeError> {
-        if let Some(w) = self.worker {
+        if let Some(w) = self.worker.as_ref().and_then(|s| s.as_ref()) {
             w.submit(self.slots.len(), Arc::clone(t))?;
             self.slots.push((leaf, k));
+        } else if self.tracing {
+            self.hashes[leaf][k] = t.hash();
         }
         Ok(())
     }
@@ -205,7 +215,7 @@ impl<'a> Recorder<'a> {
             name: op.name().to_string(),
             inputs: inputs.iter().map(|v| v.src).collect(),
         }));
-        let desc = if self.worker.is_some() {
+        let desc = if self.tracing {
             op_descriptor_bytes(&op)
         } else {
             Vec::new()
@@ -245,7 +255,7 @@ impl<'a> Recorder<'a> {
     }
 
     fn drain(&mut self) -> Result<(), ReeError> {
-        if let Some(w) = self.worker {
+        if let Some(w) = self.worker.as_ref().and_then(|s| s.as_ref()) {
             while self.received < self.slots.len() {
                 let (slot, h) = w.recv()?;
                 self.received += 1;
@@ -276,7 +286,7 @@ impl<'a> Recorder<'a> {
         self.drain()?;
         let mut layout = std::mem::take(&mut self.layout);
         layout.push(LeafInfo::State);
-        if self.worker.is_none() {
+        if !self.tracing {
             return Ok(Finished {
                 leaves: vec![[0; 32]; layout.len()],
                 layout,
