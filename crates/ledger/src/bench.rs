@@ -75,6 +75,7 @@ pub fn bench_genesis(n_accounts: u64) -> Genesis {
         vesting: Vec::new(),
         governance: None,
         burn: None,
+        amm: None, // amm (issue 5)
     }
 }
 

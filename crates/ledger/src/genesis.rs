@@ -176,6 +176,10 @@ pub struct Genesis {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub burn: Option<crate::burn::BurnGenesis>,
     // --- end vault, vesting, governance, burn ---
+    // --- amm (issue 5) ---
+    /// Genesis pools and their liquidity provider (`[amm]`), if any; applied last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amm: Option<crate::amm::genesis::AmmGenesis>,
 }
 
 /// Chain id of the built-in devnet.
@@ -261,6 +265,18 @@ impl Genesis {
         let mut balances = Vec::new();
         let dev_total = DEV_VTY_EACH * accounts.len() as u128;
         let sale = VTY_COMMUNITY_SALE.saturating_sub(dev_total);
+        // --- amm (issue 5): the genesis liquidity provider's VTY comes out of the sale ---
+        let sale = sale.saturating_sub(crate::amm::genesis::DEV_LP_VTY);
+        balances.push(GenesisBalance {
+            address: crate::amm::genesis::dev_provider(),
+            token: "VTY".into(),
+            amount: crate::amm::genesis::DEV_LP_VTY,
+        });
+        balances.push(GenesisBalance {
+            address: crate::amm::genesis::dev_provider(),
+            token: "USDC".into(),
+            amount: crate::amm::genesis::DEV_LP_USDC,
+        });
         balances.push(GenesisBalance {
             address: dev_address_named("community-sale"),
             token: "VTY".into(),
@@ -320,6 +336,7 @@ impl Genesis {
             vesting: crate::vesting::dev_schedules(),
             governance: Some(crate::governance::GovGenesis::default()),
             burn: Some(crate::burn::BurnGenesis::default()),
+            amm: Some(crate::amm::genesis::dev()), // amm (issue 5)
         }
     }
 
@@ -480,6 +497,10 @@ pub(crate) fn build_state(g: &Genesis) -> Result<State, LedgerError> {
         }
         if let Some(b) = &g.burn {
             crate::burn::init_genesis(&mut ex, b, &ids)?;
+        }
+        // --- amm (issue 5): genesis pools last, after every module is configured ---
+        if let Some(a) = &g.amm {
+            crate::amm::genesis::apply_genesis(&mut ex, a, &ids)?;
         }
         ex.into_write_set()
     };

@@ -24,6 +24,7 @@
 //! Invariants ([`check_invariants`]): reserves ≤ balances of the pool account; Σ LP = supply;
 //! reserves ≤ 2^112 − 1; and (checked in every swap) k never falls.
 
+pub mod genesis;
 pub mod math;
 pub mod twap;
 
@@ -453,8 +454,9 @@ pub(crate) fn pair_swap(
     Ok(())
 }
 
-/// V2 `sync`: set the reserves to the pool account's balances (advancing the accumulators).
-pub(crate) fn pair_sync(ex: &mut Exec<'_>, id: PoolId) -> Result<(), LedgerError> {
+/// V2 `sync`: set the reserves to the pool account's balances (advancing the accumulators);
+/// for modules that move tokens into a pool outside a swap.
+pub fn pair_sync(ex: &mut Exec<'_>, id: PoolId) -> Result<(), LedgerError> {
     let mut p = pool(ex, id)?;
     let acct = pool_account(id);
     let b0 = tokens::balance(ex, &acct, p.token0)?;

@@ -717,3 +717,25 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn dev_genesis_has_the_savings_pools_and_a_route_to_tbill() {
+    let accts: Vec<Address> = crate::genesis::dev_accounts(2).into_iter().map(|k| k.1).collect();
+    let state = State::from_genesis(&Genesis::dev(&accts)).expect("dev genesis");
+    state.check_invariants().unwrap();
+    let sym = |s: &str| state.token_by_symbol(s).unwrap().0;
+    let (vty, aid, usdc, tbill) = (sym("VTY"), sym("AID"), sym("USDC"), sym("TBILL"));
+    for (a, b) in [(vty, aid), (aid, usdc), (usdc, tbill)] {
+        let id = pool_for(&state, a, b).unwrap().expect("dev pool");
+        let p = pool(&state, id).unwrap();
+        assert!(p.reserve0 > 0 && p.reserve1 > 0);
+        assert!(lp_balance(&state, id, &genesis::dev_provider()).unwrap() > 0);
+    }
+    // VTY → TBILL takes three hops; 1000 VTY at $0.05 is about 50 TBILL (less fees and impact).
+    let q = crate::router::quote(&state, vty, tbill, 1000 * E18).unwrap();
+    assert_eq!(q.routes[0].path, vec![vty, aid, usdc, tbill]);
+    assert!(q.total_out > 49 * E18 && q.total_out < 50 * E18, "{q:?}");
+    // The TOML round trip keeps the [amm] section.
+    let g = Genesis::dev(&accts);
+    assert_eq!(Genesis::from_toml_str(&g.to_toml_string()).unwrap(), g);
+}
