@@ -631,12 +631,13 @@ fn account_view_and_tokens() {
     assert_eq!(v.balances[0].symbol, "VTY");
     assert_eq!(v.stake.bonded, genesis::DEV_VALIDATOR_STAKE);
     let toks = c.state.tokens();
+    // The first three tokens are ours; later modules append theirs (TBILL, AID, …).
     assert_eq!(
         toks.iter()
             .take(3)
             .map(|t| t.1.symbol.as_str())
             .collect::<Vec<_>>(),
-        ["VTY", "USDC", "USDT"] // later tokens (TBILL, AID, …) come from issue-5 modules
+        ["VTY", "USDC", "USDT"]
     );
     assert_eq!(c.state.token_by_symbol("USDT").expect("usdt").0, TokenId(2));
     let j = serde_json::to_value(&v).expect("json");

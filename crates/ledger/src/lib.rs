@@ -39,6 +39,9 @@ pub mod state;
 pub mod tokens;
 pub mod tx;
 
+#[cfg(test)]
+mod proptests;
+
 pub use block::{Block, BlockHeader, BlockInput};
 pub use error::{AdmissionError, LedgerError};
 pub use execute::{BlockOutcome, apply_block, check_admission};
