@@ -117,8 +117,8 @@ pub(crate) fn matmul(
 const SMALL_MNK: u64 = 1 << 18;
 
 /// Small matmuls without packing: each element of `C` is its canonical chain,
-/// `acc = +0.0; for p in 0..k { acc = fma(A[i,p], B[p,j], acc) }`, computed for blocks of 64
-/// columns held in registers (vectorised across `j`), then the remaining columns row-wise.
+/// `acc = +0.0; for p in 0..k { acc = fma(A[i,p], B[p,j], acc) }`, computed for blocks of
+/// 64/32/16/8 columns held in registers (vectorised across `j`), then the last few columns.
 /// A transposed or strided `B` is first copied to row-major.
 fn small(isa: Isa, m: usize, n: usize, k: usize, a: MatRef, b: MatRef, c: &mut [f32]) {
     let owned;
@@ -153,33 +153,55 @@ unsafe fn small_fma(m: usize, n: usize, k: usize, a: MatRef, brows: &[f32], c: &
 
 #[inline(always)]
 fn small_loop(m: usize, n: usize, k: usize, a: MatRef, brows: &[f32], c: &mut [f32]) {
-    const W: usize = 64;
-    let full = n / W * W;
     for (i, row) in c.chunks_exact_mut(n).enumerate().take(m) {
         let mut j0 = 0;
-        while j0 < full {
-            let mut acc = [0.0f32; W];
-            for p in 0..k {
-                let aip = a.at(i, p);
-                let br: &[f32; W] = brows[p * n + j0..p * n + j0 + W]
-                    .try_into()
-                    .expect("slice of exactly W elements");
-                for (x, &bj) in acc.iter_mut().zip(br) {
-                    *x = aip.mul_add(bj, *x);
-                }
-            }
-            row[j0..j0 + W].copy_from_slice(&acc);
-            j0 += W;
+        while n - j0 >= 64 {
+            small_block::<64>(i, j0, n, k, a, brows, row);
+            j0 += 64;
         }
-        let tail = &mut row[full..];
+        for w in [32, 16, 8] {
+            if n - j0 >= w {
+                match w {
+                    32 => small_block::<32>(i, j0, n, k, a, brows, row),
+                    16 => small_block::<16>(i, j0, n, k, a, brows, row),
+                    _ => small_block::<8>(i, j0, n, k, a, brows, row),
+                }
+                j0 += w;
+            }
+        }
+        let tail = &mut row[j0..];
         tail.fill(0.0);
         for p in 0..k {
             let aip = a.at(i, p);
-            for (x, &bj) in tail.iter_mut().zip(&brows[p * n + full..(p + 1) * n]) {
+            for (x, &bj) in tail.iter_mut().zip(&brows[p * n + j0..(p + 1) * n]) {
                 *x = aip.mul_add(bj, *x);
             }
         }
     }
+}
+
+/// Columns `j0..j0+W` of row `i`: `W` FMA chains over `p` held in registers.
+#[inline(always)]
+fn small_block<const W: usize>(
+    i: usize,
+    j0: usize,
+    n: usize,
+    k: usize,
+    a: MatRef,
+    brows: &[f32],
+    row: &mut [f32],
+) {
+    let mut acc = [0.0f32; W];
+    for p in 0..k {
+        let aip = a.at(i, p);
+        let br: &[f32; W] = brows[p * n + j0..p * n + j0 + W]
+            .try_into()
+            .expect("slice of exactly W elements");
+        for (x, &bj) in acc.iter_mut().zip(br) {
+            *x = aip.mul_add(bj, *x);
+        }
+    }
+    row[j0..j0 + W].copy_from_slice(&acc);
 }
 
 /// `y[c] = fma(a, x[c], y[c])` for every `c` (AVX2+FMA when `isa` allows; same bits).
