@@ -23,7 +23,7 @@
 
 pub mod math;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use crate::error::LedgerError;
 use crate::receipt::Event;
