@@ -95,6 +95,53 @@ checkpoint_every = 10
             .expect("json");
     assert_eq!(metrics["loss"].as_array().expect("array").len(), 20);
 
+    // Diff: a trace against itself agrees; with one op leaf changed, the step and op are named.
+    let trace = outdir.join("trace.json");
+    let diff = verity()
+        .args(["job", "diff", "--json"])
+        .arg(&trace)
+        .arg(&trace)
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_slice(&diff.stdout).expect("json");
+    assert_eq!(v["diverges"], false);
+    let mut t: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&trace).expect("read")).expect("json");
+    let leaf = t["layout"]
+        .as_array()
+        .expect("layout")
+        .iter()
+        .position(|l| l.get("Op").is_some_and(|o| o["name"] == "relu"))
+        .expect("a relu op");
+    t["steps"][7]["leaves"][leaf] = serde_json::Value::String("ab".repeat(32));
+    let leaves: Vec<String> = t["steps"][7]["leaves"]
+        .as_array()
+        .expect("leaves")
+        .iter()
+        .map(|l| l.as_str().expect("hex").to_string())
+        .collect();
+    let hashes: Vec<[u8; 32]> = leaves
+        .iter()
+        .map(|h| verity_ree::trace::from_hex(h).expect("hex"))
+        .collect();
+    t["steps"][7]["hash"] = serde_json::Value::String(verity_ree::trace::to_hex(
+        &verity_ree::trace::merkle::root(&hashes),
+    ));
+    let forged = dir.path().join("forged.json");
+    std::fs::write(&forged, t.to_string()).expect("write");
+    let diff = verity()
+        .args(["job", "diff", "--json"])
+        .arg(&trace)
+        .arg(&forged)
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_slice(&diff.stdout).expect("json");
+    assert_eq!(v["diverges"], true, "{v}");
+    assert_eq!(v["step"], 7);
+    assert_eq!(v["leaf"], leaf);
+    assert_eq!(v["what"], "op `relu`");
+    assert_eq!(v["proofs_verified"], true);
+
     // A bad spec fails with the field named.
     std::fs::write(
         &spec,

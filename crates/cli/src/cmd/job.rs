@@ -9,6 +9,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use verity_ree::KernelChoice;
 use verity_ree::runner::{RunOptions, run_spec_file};
+use verity_ree::trace::{LeafInfo, Trace, to_hex, verify_leaf};
 
 use crate::cmd::Ctx;
 
@@ -18,6 +19,14 @@ pub enum JobCmd {
     /// Run a job spec locally: writes weights.safetensors, metrics.json, trace.json,
     /// checkpoints/ and receipt.json to --out, and prints the receipt.
     RunLocal(RunLocalArgs),
+    /// Compare two traces of the same job: the first step and op where they differ (what a
+    /// dispute's bisection finds), with Merkle proofs of both leaves checked against each root.
+    Diff {
+        /// One `trace.json`.
+        a: PathBuf,
+        /// The other `trace.json`.
+        b: PathBuf,
+    },
 }
 
 /// Kernel implementation (results are bit-identical whichever runs).
@@ -57,6 +66,7 @@ pub struct RunLocalArgs {
 pub fn run(ctx: &Ctx, cmd: JobCmd) -> anyhow::Result<()> {
     match cmd {
         JobCmd::RunLocal(a) => run_local(ctx, a),
+        JobCmd::Diff { a, b } => diff(ctx, &a, &b),
     }
 }
 
@@ -102,6 +112,72 @@ fn run_local(ctx: &Ctx, a: RunLocalArgs) -> anyhow::Result<()> {
     } else {
         println!("{}", r.human());
         println!("outputs in {}", a.out.display());
+    }
+    Ok(())
+}
+
+fn diff(ctx: &Ctx, a: &std::path::Path, b: &std::path::Path) -> anyhow::Result<()> {
+    let (ta, tb) = (Trace::read(a)?, Trace::read(b)?);
+    let (ra, rb) = (ta.root(), tb.root());
+    let Some((step, leaf)) = ta.first_divergence(&tb) else {
+        let same = ra == rb;
+        if ctx.json {
+            println!(
+                "{}",
+                serde_json::json!({ "diverges": false, "same_root": same, "root_a": to_hex(&ra), "root_b": to_hex(&rb) })
+            );
+        } else if same {
+            println!("traces agree: root {}", to_hex(&ra));
+        } else {
+            println!(
+                "the common steps agree; the traces differ in length ({} vs {} steps)",
+                ta.steps.len(),
+                tb.steps.len()
+            );
+        }
+        return Ok(());
+    };
+    let what = match ta.layout.get(leaf) {
+        Some(LeafInfo::Op(r)) => format!("op `{}`", r.name),
+        Some(LeafInfo::Input(n)) => format!("input `{n}`"),
+        Some(LeafInfo::State) => "state leaf".to_string(),
+        None => "leaf count".to_string(),
+    };
+    let mut verified = true;
+    for (t, root) in [(&ta, &ra), (&tb, &rb)] {
+        let ok = match (
+            t.prove_step(step),
+            t.prove_leaf(step, leaf),
+            t.steps[step].leaves.get(leaf),
+        ) {
+            (Some(sp), Some(lp), Some(l)) => verify_leaf(root, &t.steps[step].hash, &sp, l, &lp),
+            _ => false,
+        };
+        verified &= ok;
+    }
+    let step_no = ta.steps[step].step;
+    if ctx.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "diverges": true,
+                "step": step_no,
+                "leaf": leaf,
+                "what": what,
+                "leaf_a": ta.steps[step].leaves.get(leaf).map(to_hex),
+                "leaf_b": tb.steps[step].leaves.get(leaf).map(to_hex),
+                "proofs_verified": verified,
+                "root_a": to_hex(&ra),
+                "root_b": to_hex(&rb),
+            })
+        );
+    } else {
+        println!("first divergence: step {step_no}, leaf {leaf} ({what})");
+        println!("  root a {}\n  root b {}", to_hex(&ra), to_hex(&rb));
+        println!(
+            "  Merkle proofs of both leaves under their roots: {}",
+            if verified { "verified" } else { "FAILED" }
+        );
     }
     Ok(())
 }
