@@ -20,6 +20,7 @@ mod matmul_simd;
 pub mod nn;
 pub mod optim;
 pub mod reduce;
+mod vexp;
 
 use std::sync::Arc;
 

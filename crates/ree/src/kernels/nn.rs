@@ -6,14 +6,13 @@
 
 use super::elementwise::PAR_MIN;
 use super::reduce::{cmax, colsum, csum};
+use super::vexp::exp_sub;
 use super::{Exec, Isa};
 
 /// Softmax of one row: `m = cmax(x)`, `e[j] = expf(x[j] - m)`, `s = csum(e)`, `y[j] = e[j] / s`.
 pub(crate) fn softmax_row(isa: Isa, x: &[f32], y: &mut [f32]) {
     let m = cmax(isa, x);
-    for (o, &v) in y.iter_mut().zip(x) {
-        *o = libm::expf(v - m);
-    }
+    exp_sub(isa, x, m, y);
     let s = csum(isa, y);
     for o in y.iter_mut() {
         *o /= s;
@@ -40,9 +39,7 @@ pub(crate) fn log_softmax(exec: &Exec, x: &[f32], d: usize) -> Vec<f32> {
     exec.for_rows(&mut y, d, PAR_MIN / 4, |r0, c| {
         for (yr, xr) in c.chunks_mut(d).zip(x[r0 * d..].chunks(d)) {
             let m = cmax(isa, xr);
-            for (o, &v) in yr.iter_mut().zip(xr) {
-                *o = libm::expf(v - m);
-            }
+            exp_sub(isa, xr, m, yr);
             let ls = libm::logf(csum(isa, yr));
             for (o, &v) in yr.iter_mut().zip(xr) {
                 *o = (v - m) - ls;
@@ -100,9 +97,7 @@ pub(crate) fn cross_entropy(exec: &Exec, x: &[f32], t: &[usize], c: usize) -> f3
             let r = r0 + i;
             let xr = &x[r * c..(r + 1) * c];
             let m = cmax(isa, xr);
-            for (ej, &v) in e.iter_mut().zip(xr) {
-                *ej = libm::expf(v - m);
-            }
+            exp_sub(isa, xr, m, &mut e);
             let s = csum(isa, &e);
             *o = libm::logf(s) - (xr[t[r]] - m);
         }
