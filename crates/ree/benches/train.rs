@@ -77,24 +77,22 @@ fn step(t: &Trainer, exec: &Exec, s: &mut State, tracing: bool) {
 
 fn bench_steps(c: &mut Criterion) {
     let exec = Exec::new(KernelChoice::Auto, threads()).expect("exec");
-    let mlp = mlp_trainer();
-    for tracing in [true, false] {
-        let mut s = mlp.init_state(tracing).expect("init");
-        let name = format!(
-            "mlp_11_64_64_1_b32_adamw/tracing_{}",
-            if tracing { "on" } else { "off" }
-        );
-        c.bench_function(&name, |b| b.iter(|| step(&mlp, &exec, &mut s, tracing)));
+    let inline = mlp_trainer();
+    let mut bg = inline.clone();
+    bg.set_background_hashing(true).expect("hashing thread");
+    for (name, t, tracing) in [
+        ("tracing_off", &inline, false),
+        ("tracing_on_inline", &inline, true),
+        ("tracing_on_background", &bg, true),
+    ] {
+        let mut s = t.init_state(tracing).expect("init");
+        c.bench_function(&format!("mlp_11_64_64_1_b32_adamw/{name}"), |b| {
+            b.iter(|| step(t, &exec, &mut s, tracing))
+        });
     }
-    let mut inline = mlp.clone();
-    inline.set_background_hashing(false).expect("inline");
-    let mut s = inline.init_state(true).expect("init");
-    c.bench_function("mlp_11_64_64_1_b32_adamw/tracing_on_inline", |b| {
-        b.iter(|| step(&inline, &exec, &mut s, true))
-    });
     let lm = lm_trainer();
     let mut s = lm.init_state(true).expect("init");
-    c.bench_function("char_lm_d32_l2_ctx16_b8/tracing_on", |b| {
+    c.bench_function("char_lm_d32_l2_ctx16_b8/tracing_on_inline", |b| {
         b.iter(|| step(&lm, &exec, &mut s, true))
     });
 }
@@ -102,9 +100,11 @@ fn bench_steps(c: &mut Criterion) {
 /// Median time per step over `rounds` rounds of `n` steps: tracing with background hashing,
 /// tracing with inline hashing, and tracing off, interleaved.
 fn overhead(t: &Trainer, exec: &Exec, n: usize, rounds: usize) -> [Duration; 3] {
+    let mut bg = t.clone();
+    bg.set_background_hashing(true).expect("hashing thread");
     let mut inline = t.clone();
     inline.set_background_hashing(false).expect("inline");
-    let variants: [(&Trainer, bool); 3] = [(t, true), (&inline, true), (t, false)];
+    let variants: [(&Trainer, bool); 3] = [(&bg, true), (&inline, true), (&inline, false)];
     let mut states: Vec<State> = variants
         .iter()
         .map(|(tr, on)| tr.init_state(*on).expect("init"))

@@ -120,7 +120,13 @@ pub fn run_job(
         data::Dataset::Text(t) => Some(t.vocab.iter().collect()),
         data::Dataset::Table(_) => None,
     };
-    let trainer = Trainer::new(spec, dataset)?;
+    let mut trainer = Trainer::new(spec, dataset)?;
+    // Hash on a background thread only when a core is free beyond the compute threads (and one
+    // for everything else); on a busy or small machine inline hashing is faster. Same hashes.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if opts.tracing && cores > opts.threads + 1 {
+        trainer.set_background_hashing(true)?;
+    }
     let exec = Exec::new(opts.kernel, opts.threads)?;
     let mut state = match &opts.resume {
         Some(path) => {

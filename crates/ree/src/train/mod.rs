@@ -22,16 +22,6 @@ use hasher::HashWorker;
 use recorder::{BitFlip, CapturedOp, Recorder, Val};
 use std::sync::Arc;
 
-/// A hashing thread when this machine has a core to spare for it (else hashing runs inline).
-fn default_hasher() -> Option<Arc<HashWorker>> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if cores > 1 {
-        HashWorker::start().ok().map(Arc::new)
-    } else {
-        None
-    }
-}
-
 /// Everything fixed for a job: model, data, optimizer settings.
 #[derive(Clone, Debug)]
 pub struct Trainer {
@@ -166,12 +156,13 @@ impl Trainer {
             batch_size: t.batch_size,
             seed: t.seed,
             examples,
-            hasher: default_hasher(),
+            hasher: None,
         })
     }
 
-    /// Hash trace tensors on a background thread of its own (the default when the machine has
-    /// more than one core) or inline on the stepping thread. Only speed changes: the hashes are
+    /// Hash trace tensors on a background thread of its own, or inline on the stepping thread
+    /// (the default; the runner turns the thread on when a core is spare beyond the compute
+    /// threads). Only speed changes: the hashes are
     /// the same either way. Clones made before this call share one thread (steps take it in
     /// turn).
     pub fn set_background_hashing(&mut self, on: bool) -> Result<(), ReeError> {
