@@ -77,6 +77,20 @@ fn flipped_bit_is_found_and_proven() {
                 &lp
             ));
         }
+        // The referee's ruling: replaying the disputed op on its agreed inputs reproduces the
+        // honest leaf, not the cheat's.
+        let with_inputs = run(
+            &spec,
+            &RunOptions {
+                capture: Some((step, leaf)),
+                ..RunOptions::default()
+            },
+        )
+        .expect("runs");
+        let c = with_inputs.captured.expect("captured");
+        let ruling = replay_op(&c.op, &c.inputs, &c.input_hashes).expect("replays");
+        assert_eq!(ruling, honest.trace.steps[s].leaves[l]);
+        assert_ne!(ruling, cheat.trace.steps[s].leaves[l]);
         // The cheat's leaf does not verify under the honest root.
         let sp = honest.trace.prove_step(s).expect("in range");
         let lp = cheat.trace.prove_leaf(s, l).expect("in range");
