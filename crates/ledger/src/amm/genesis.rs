@@ -138,9 +138,9 @@ pub(crate) fn apply_genesis(
     ids: &BTreeMap<String, TokenId>,
 ) -> Result<Vec<PoolId>, LedgerError> {
     let id = |s: &str, what: &str| {
-        ids.get(s)
-            .copied()
-            .ok_or_else(|| LedgerError::Genesis(format!("amm.{what}: {s:?} is not a defined token")))
+        ids.get(s).copied().ok_or_else(|| {
+            LedgerError::Genesis(format!("amm.{what}: {s:?} is not a defined token"))
+        })
     };
     for (i, c) in g.convert.iter().enumerate() {
         let asset = id(&c.asset, "convert")?;

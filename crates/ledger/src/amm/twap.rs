@@ -155,10 +155,16 @@ pub fn observations(s: &impl Store, id: PoolId) -> Result<Vec<Observation>, Ledg
 
 /// Store an observation of `p`'s accumulators at `now_s` unless the newest one is younger than
 /// [`OBS_SPACING_S`]; the oldest is dropped beyond [`OBS_CAP`].
-pub(crate) fn record(ex: &mut Exec<'_>, p: &Pool, now_s: u64) -> Result<(), LedgerError> {
+/// With `force` (a pool's first liquidity) the spacing is ignored, so a TWAP can start there.
+pub(crate) fn record(
+    ex: &mut Exec<'_>,
+    p: &Pool,
+    now_s: u64,
+    force: bool,
+) -> Result<(), LedgerError> {
     let mut obs = observations(ex, p.id)?;
     if let Some(last) = obs.last()
-        && now_s < last.time_s.saturating_add(OBS_SPACING_S)
+        && (now_s == last.time_s || (!force && now_s < last.time_s.saturating_add(OBS_SPACING_S)))
     {
         return Ok(());
     }

@@ -247,7 +247,9 @@ impl Search<'_> {
             }
             chosen.push(r);
             choices.push(ch);
-            if g[STEPS] > self.best_total || self.best.is_empty() {
+            let better = g[STEPS] > self.best_total
+                || (g[STEPS] == self.best_total && chosen.len() < self.best.len());
+            if better || self.best.is_empty() {
                 self.best_total = g[STEPS];
                 // Reconstruct the step counts.
                 let mut alloc = Vec::with_capacity(chosen.len());

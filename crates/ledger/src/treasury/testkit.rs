@@ -25,6 +25,9 @@ impl Kit {
         let keys = genesis::dev_accounts(n);
         let addrs: Vec<Address> = keys.iter().map(|k| k.1).collect();
         let mut g = Genesis::dev(&addrs);
+        // issue 5 markets: these tests count AID/TBILL supply and reserves exactly; the dev
+        // genesis pools (which mint AID and subscribe TBILL) are left out here.
+        g.amm = None;
         adjust(&mut g);
         let state = State::from_genesis(&g).expect("test genesis is valid");
         Kit {
