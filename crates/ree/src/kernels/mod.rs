@@ -10,6 +10,9 @@
 //! - `avx2`: AVX2+FMA microkernels chosen at run time, threaded.
 //! - `avx512`: AVX-512F microkernels chosen at run time, threaded.
 //!
+//! Transcendentals come from `libm` only; `expf` also has an 8-lane AVX2 transcription with
+//! libm's exact bits (`vexp`).
+//!
 //! Threads only ever split independent outputs (rows or tiles of an output); no reduction is
 //! split across threads.
 

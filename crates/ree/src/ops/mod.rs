@@ -8,7 +8,10 @@
 //! - `csum` / `cmax` / `colsum`: the canonical reductions of [`crate::kernels::reduce`]
 //!   (eight interleaved lanes, pairwise tree, sequential tail).
 //! - `fma(a, b, c)`: `a * b + c` rounded once (`f32::mul_add`). Used only where written.
-//! - `expf`, `logf`, `erff`, `powf`: from the `libm` crate (pinned), never the platform.
+//! - `expf`, `logf`, `erff`, `powf`: from the `libm` crate (pinned), never the platform. The
+//!   SIMD paths may evaluate `expf` eight lanes at a time with a lane-wise transcription of
+//!   libm's code that gives libm's bits for every f32 input (checked over all 2^32 inputs with
+//!   `REE_EXP_EXHAUSTIVE=1`).
 //! - `sqrtf` / `sqrt`: the IEEE-754 correctly rounded square root (`libm::sqrtf` or
 //!   `f32::sqrt`, which give the same bits everywhere).
 //! - Integer ids (class ids, token ids) are f32 tensors holding exact non-negative integers.
