@@ -13,6 +13,8 @@ use verity_primitives::{Address, Hash};
 use crate::routes::{self, fill};
 use crate::types::*;
 
+mod savings; // issue 5: oracle, TBILL, AID calls
+
 /// What a client call can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

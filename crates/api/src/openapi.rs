@@ -106,6 +106,8 @@ fn operation(method: &str, path: &str, summary: &str) -> Value {
         }
         routes::METRICS => json!({ "200": { "description": "Prometheus text format",
                                            "content": { "text/plain": { "schema": { "type": "string" } } } } }),
+        // --- oracle, treasury, dollar (issue 5) ---
+        p if crate::savings::is_savings_route(p) => crate::savings::openapi_responses(p),
         _ => json!({ "200": { "description": "OK" } }),
     };
     op["responses"] = responses;

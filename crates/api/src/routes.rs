@@ -92,6 +92,27 @@ pub const ROUTES: &[Route] = &[
         path: METRICS,
         summary: "Prometheus text metrics",
     },
+    // --- oracle, treasury, dollar (issue 5) ---
+    Route {
+        method: "GET",
+        path: crate::savings::TBILL,
+        summary: "TBILL fund: NAV (stored and as of now), annual yield, supply, holdings",
+    },
+    Route {
+        method: "GET",
+        path: crate::savings::AID,
+        summary: "AID: supply, reserves per collateral, latest proof-of-reserves root and epoch",
+    },
+    Route {
+        method: "GET",
+        path: crate::savings::AID_PROOF,
+        summary: "Inclusion proof of an AID holder in the latest proof-of-reserves snapshot",
+    },
+    Route {
+        method: "GET",
+        path: crate::savings::ORACLE,
+        summary: "Oracle feed: reporters, latest reports, median, staleness",
+    },
 ];
 
 /// Fill a path template: `fill(TX, &[hash])` → `/v1/tx/0x…`.

@@ -62,6 +62,16 @@ enum Command {
     /// Throughput benchmarks of the ledger and of a node.
     #[command(subcommand)]
     Bench(cmd::bench::BenchCmd),
+    // --- oracle, treasury, dollar (issue 5) ---
+    /// The TBILL fund share: subscribe, redeem, NAV.
+    #[command(subcommand)]
+    Tbill(cmd::tbill::TbillCmd),
+    /// AID, the synthetic dollar: mint, redeem, proof of reserves.
+    #[command(subcommand)]
+    Aid(cmd::aid::AidCmd),
+    /// Oracle feeds: report (authorised reporters) and show.
+    #[command(subcommand)]
+    Oracle(cmd::tbill::OracleCmd),
 }
 
 fn main() -> std::process::ExitCode {
@@ -84,6 +94,10 @@ fn main() -> std::process::ExitCode {
         Command::Status => cmd::status::run(&ctx),
         Command::Proof(c) => cmd::proof::run(&ctx, c),
         Command::Bench(c) => cmd::bench::run(&ctx, c),
+        // --- oracle, treasury, dollar (issue 5) ---
+        Command::Tbill(c) => cmd::tbill::run(&ctx, c),
+        Command::Aid(c) => cmd::aid::run(&ctx, c),
+        Command::Oracle(c) => cmd::tbill::run_oracle(&ctx, c),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

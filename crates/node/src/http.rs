@@ -30,6 +30,8 @@ use crate::core::{NodeCore, TxLookup};
 use crate::error::SubmitError;
 use crate::run::Shared;
 
+mod savings; // issue 5: oracle, TBILL, AID routes
+
 /// An API error answer.
 #[derive(Debug)]
 pub(crate) struct ApiErr {
@@ -83,7 +85,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     // reset connection; only bodies past that are cut off mid-read.
     let tx_limit = shared.limits.max_tx_body.max(HARD_BODY_LIMIT);
     let batch_limit = shared.limits.max_batch_body;
-    Router::new()
+    savings::routes(Router::new()) // issue 5: oracle, TBILL, AID
         .route(
             routes::SUBMIT_TX,
             post(submit_tx).layer(DefaultBodyLimit::max(tx_limit)),

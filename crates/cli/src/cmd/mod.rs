@@ -1,5 +1,6 @@
 //! Subcommands of `verity`, one module each, plus the shared context and output helpers.
 
+pub mod aid; // issue 5: AID mint/redeem/proof
 pub mod amount;
 pub mod balance;
 pub mod bench;
@@ -15,6 +16,7 @@ pub mod send;
 pub mod signer;
 pub mod stake;
 pub mod status;
+pub mod tbill; // issue 5: TBILL fund and oracle
 pub mod tx;
 
 use std::path::PathBuf;
