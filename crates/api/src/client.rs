@@ -13,6 +13,7 @@ use verity_primitives::{Address, Hash};
 use crate::routes::{self, fill};
 use crate::types::*;
 
+mod markets; // issue 5: pools and quotes
 mod savings; // issue 5: oracle, TBILL, AID calls
 
 /// What a client call can fail with.

@@ -7,6 +7,7 @@ pub mod client;
 pub mod codes;
 pub mod openapi;
 pub mod routes;
+pub mod markets; // issue 5: amm pools and router quotes
 pub mod savings; // issue 5: oracle, TBILL, AID
 pub mod types;
 

@@ -106,6 +106,13 @@ fn operation(method: &str, path: &str, summary: &str) -> Value {
         }
         routes::METRICS => json!({ "200": { "description": "Prometheus text format",
                                            "content": { "text/plain": { "schema": { "type": "string" } } } } }),
+        // --- amm + router (issue 5) ---
+        p if crate::markets::is_markets_route(p) => {
+            if p == crate::markets::QUOTE {
+                op["parameters"] = crate::markets::openapi_parameters(p);
+            }
+            crate::markets::openapi_responses(p)
+        }
         // --- oracle, treasury, dollar (issue 5) ---
         p if crate::savings::is_savings_route(p) => crate::savings::openapi_responses(p),
         _ => json!({ "200": { "description": "OK" } }),

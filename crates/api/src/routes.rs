@@ -92,6 +92,22 @@ pub const ROUTES: &[Route] = &[
         path: METRICS,
         summary: "Prometheus text metrics",
     },
+    // --- amm + router (issue 5) ---
+    Route {
+        method: "GET",
+        path: crate::markets::POOLS,
+        summary: "Every amm pool: tokens, fee, reserves, LP supply, price accumulators",
+    },
+    Route {
+        method: "GET",
+        path: crate::markets::POOL,
+        summary: "One amm pool",
+    },
+    Route {
+        method: "GET",
+        path: crate::markets::QUOTE,
+        summary: "Best route/split to sell `amount` of `from` for `to` (router quote)",
+    },
     // --- oracle, treasury, dollar (issue 5) ---
     Route {
         method: "GET",

@@ -62,6 +62,17 @@ enum Command {
     /// Throughput benchmarks of the ledger and of a node.
     #[command(subcommand)]
     Bench(cmd::bench::BenchCmd),
+    // --- amm + router (issue 5) ---
+    /// Offline calculators (amm-out, amm-in, …).
+    #[command(subcommand)]
+    Calc(cmd::calc::CalcCommand),
+    /// Create, fund, drain or list amm pools.
+    #[command(subcommand)]
+    Pool(cmd::market::PoolCmd),
+    /// Swap along the router's best route (or an explicit path).
+    Swap(cmd::market::SwapArgs),
+    /// Quote the router's best route/split for a swap.
+    Quote(cmd::market::QuoteArgs),
     // --- oracle, treasury, dollar (issue 5) ---
     /// The TBILL fund share: subscribe, redeem, NAV.
     #[command(subcommand)]
@@ -94,6 +105,11 @@ fn main() -> std::process::ExitCode {
         Command::Status => cmd::status::run(&ctx),
         Command::Proof(c) => cmd::proof::run(&ctx, c),
         Command::Bench(c) => cmd::bench::run(&ctx, c),
+        // --- amm + router (issue 5) ---
+        Command::Calc(c) => cmd::calc::run(&ctx, c),
+        Command::Pool(c) => cmd::market::run_pool(&ctx, c),
+        Command::Swap(a) => cmd::market::run_swap(&ctx, a),
+        Command::Quote(a) => cmd::market::run_quote(&ctx, a),
         // --- oracle, treasury, dollar (issue 5) ---
         Command::Tbill(c) => cmd::tbill::run(&ctx, c),
         Command::Aid(c) => cmd::aid::run(&ctx, c),

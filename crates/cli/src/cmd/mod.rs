@@ -4,12 +4,14 @@ pub mod aid; // issue 5: AID mint/redeem/proof
 pub mod amount;
 pub mod balance;
 pub mod bench;
+pub mod calc; // shared calculators (issue 5: amm-out/amm-in; tbill, ve-power)
 pub mod chain;
 pub mod data;
 pub mod devnet;
 pub mod job;
 pub mod keys;
 pub mod keystore;
+pub mod market; // issue 5: pool, swap, quote
 pub mod node;
 pub mod proof;
 pub mod send;
