@@ -197,7 +197,44 @@ fn bad_inputs_get_4xx_and_node_keeps_serving() {
         "high-s",
         post_raw(&url, "/v1/tx", &serde_json::to_vec(&high).unwrap()),
     );
-    assert!(m.to_lowercase().contains("high") || m.contains("s"), "{m}");
+    assert!(
+        m.contains("high s"),
+        "the refusal names the high-s rule: {m}"
+    );
+
+    // A signed transaction whose payload was changed afterwards recovers another signer.
+    let mut tampered = transfer(chain_id, &k0, 0, to, 1);
+    tampered.tx.payload = Payload::Transfer {
+        to,
+        token: TokenId(0),
+        amount: 1_000_000,
+    };
+    let m = expect_4xx(
+        "tampered payload",
+        post_raw(&url, "/v1/tx", &serde_json::to_vec(&tampered).unwrap()),
+    );
+    assert!(
+        m.contains("not by the sender") || m.contains("signature"),
+        "{m}"
+    );
+
+    // A well-formed, correctly signed transaction over the size limit.
+    let huge = SignedTransaction::sign(
+        Transaction {
+            chain_id,
+            sender: verity_ledger::address_of(&k0),
+            nonce: 0,
+            payload: Payload::UpdateActor {
+                metadata: "x".repeat(20 * 1024),
+            },
+        },
+        &k0,
+    );
+    let m = expect_4xx(
+        "oversized transaction",
+        post_raw(&url, "/v1/tx", &serde_json::to_vec(&huge).unwrap()),
+    );
+    assert!(m.contains("too large"), "{m}");
 
     let big = vec![b' '; 2 * 1024 * 1024];
     let (status, _) = post_raw(&url, "/v1/tx", &big);
@@ -223,7 +260,7 @@ fn bad_inputs_get_4xx_and_node_keeps_serving() {
 }
 
 #[test]
-fn restart_resumes_and_node_verify_replays() {
+fn sigterm_then_restart_resumes_and_node_verify_replays() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("chain");
     let mut node = NodeProc::devnet(&data);
@@ -248,7 +285,7 @@ fn restart_resumes_and_node_verify_replays() {
     assert!(ok, "{sent}");
     let hash = sent["hash"].as_str().unwrap().to_string();
     let (_, status1) = cli(&node, &["status"], &[]);
-    node.kill9();
+    assert!(node.terminate(), "SIGTERM gives a clean shutdown with exit code 0");
     drop(node);
 
     let node = NodeProc::devnet(&data);

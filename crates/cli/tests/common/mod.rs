@@ -97,6 +97,28 @@ impl NodeProc {
         }
     }
 
+    /// Send SIGTERM and wait (up to 30 s) for a clean exit; returns whether it exited with 0.
+    pub fn terminate(&mut self) -> bool {
+        let Some(mut c) = self.child.take() else {
+            return false;
+        };
+        let sent = Command::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(sent, "could not send SIGTERM to the node");
+        for _ in 0..300 {
+            if let Ok(Some(status)) = c.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = c.kill();
+        let _ = c.wait();
+        panic!("the node did not exit within 30 s of SIGTERM");
+    }
+
     /// Dev account `i` from the start line: (address, hex private key).
     pub fn account(&self, i: usize) -> (String, String) {
         let a = &self.started["accounts"][i];
