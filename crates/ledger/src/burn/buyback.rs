@@ -21,11 +21,7 @@ pub const TWAP_WINDOW_MS: u64 = 30 * 60 * 1000;
 
 /// Value of the router quote's routes at TWAP prices (Σ over routes of the output of chaining
 /// each pool's TWAP `consult`).
-pub fn twap_value(
-    s: &impl Store,
-    q: &router::Quote,
-    now: Timestamp,
-) -> Result<u128, LedgerError> {
+pub fn twap_value(s: &impl Store, q: &router::Quote, now: Timestamp) -> Result<u128, LedgerError> {
     let since = Timestamp(now.0.saturating_sub(TWAP_WINDOW_MS));
     let mut total = 0u128;
     for r in &q.routes {

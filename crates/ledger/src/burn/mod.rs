@@ -134,9 +134,9 @@ pub(crate) fn init_genesis(
     g: &BurnGenesis,
     ids: &BTreeMap<String, TokenId>,
 ) -> Result<(), LedgerError> {
-    let token = *ids.get(&g.token).ok_or_else(|| {
-        LedgerError::Genesis(format!("burn: token {:?} is not defined", g.token))
-    })?;
+    let token = *ids
+        .get(&g.token)
+        .ok_or_else(|| LedgerError::Genesis(format!("burn: token {:?} is not defined", g.token)))?;
     let c = BurnConfig {
         token,
         treasury: g

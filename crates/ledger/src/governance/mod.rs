@@ -271,12 +271,7 @@ pub(crate) fn propose(
         )));
     }
     let total_power = ve::supply_at(ex, snapshot)?;
-    let quorum = mul_div(
-        total_power,
-        u128::from(c.quorum_bps),
-        10_000,
-        Rounding::Up,
-    )?;
+    let quorum = mul_div(total_power, u128::from(c.quorum_bps), 10_000, Rounding::Up)?;
     let voting_ends = ex
         .now
         .checked_add_ms(c.voting_period_ms)

@@ -93,7 +93,9 @@ pub(crate) fn apply(ex: &mut Exec<'_>, param: &str, value: &str) -> Result<(), L
             ex.put(keys::META_PARAMS, Some(p.encode()));
         }
         "vault_cooldown_ms" => crate::vault::set_cooldown(ex, as_u64(param, v)?)?,
-        "gov_voting_period_ms" | "gov_quorum_bps" | "gov_timelock_ms"
+        "gov_voting_period_ms"
+        | "gov_quorum_bps"
+        | "gov_timelock_ms"
         | "gov_proposal_threshold" => {
             let mut c = super::config(ex)?;
             match param {
@@ -133,10 +135,7 @@ mod tests {
         assert!(validate("gov_quorum_bps", "0").is_err());
         assert!(validate("gov_quorum_bps", "10001").is_err());
         assert!(validate("gov_quorum_bps", "abc").is_err());
-        assert_eq!(
-            validate("gov_quorum_bps", "500"),
-            Ok(ParamValue::Int(500))
-        );
+        assert_eq!(validate("gov_quorum_bps", "500"), Ok(ParamValue::Int(500)));
         assert!(validate("unbonding_delay_ms", "1").is_err());
     }
 }

@@ -210,9 +210,8 @@ fn checkpoint(
 
     let mut epoch = global_epoch(ex)?;
     let mut last = if epoch > 0 {
-        get_point(ex, &k_global_point(epoch))?.ok_or_else(|| {
-            LedgerError::Corrupt(format!("ve global point {epoch} missing"))
-        })?
+        get_point(ex, &k_global_point(epoch))?
+            .ok_or_else(|| LedgerError::Corrupt(format!("ve global point {epoch} missing")))?
     } else {
         Point {
             ts: now,
@@ -473,10 +472,7 @@ pub(crate) fn withdraw(
             old.end
         )));
     }
-    let new = Lock {
-        amount: 0,
-        end: 0,
-    };
+    let new = Lock { amount: 0, end: 0 };
     checkpoint(ex, sender, old, new, now)?;
     put_lock(ex, sender, &new);
     tokens::move_balance(ex, &super::governance_account(), sender, token, old.amount)?;

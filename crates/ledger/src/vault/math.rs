@@ -10,8 +10,8 @@
 //! round **up**. The virtual `10^offset` shares and 1 virtual asset make the first depositor's
 //! donation ("inflation") attack a loss for the attacker (OpenZeppelin `_decimalsOffset`).
 
-use verity_primitives::math::{self, Rounding};
 use verity_primitives::MathError;
+use verity_primitives::math::{self, Rounding};
 
 /// A snapshot of the vault's totals that all conversions are computed from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,12 +159,20 @@ mod tests {
         assert!(back < 1_000_001, "attacker got {back}");
         // And the victim lost at most a tiny fraction.
         let victim_back = v.preview_redeem(victim).expect("small");
-        assert!(victim_back * 1000 >= 500_000 * 999, "victim got {victim_back}");
+        assert!(
+            victim_back * 1000 >= 500_000 * 999,
+            "victim got {victim_back}"
+        );
     }
 
     #[test]
     fn max_limits_never_overflow() {
-        for v in [t(0, 0), t(u128::MAX - 5, 1), t(1, u128::MAX - 10_000_000), t(10, 10)] {
+        for v in [
+            t(0, 0),
+            t(u128::MAX - 5, 1),
+            t(1, u128::MAX - 10_000_000),
+            t(10, 10),
+        ] {
             let d = v.max_deposit();
             assert!(v.preview_deposit(d).is_ok());
             let m = v.max_mint();

@@ -82,6 +82,78 @@ impl Env {
     pub(crate) fn advance(&mut self, ms: u64) {
         self.now += ms;
     }
+
+    /// Apply one unsigned transaction through `apply_block` (signatures are admission's job)
+    /// at the current time; returns its receipt.
+    pub(crate) fn tx(&mut self, sender: Address, payload: crate::tx::Payload) -> crate::Receipt {
+        use crate::tx::{Signature65, SignedTransaction, Transaction};
+        let tx = Transaction {
+            chain_id: self.state.chain_id(),
+            sender,
+            nonce: self.state.nonce(sender),
+            payload,
+        };
+        let block = crate::block::BlockInput {
+            height: self.state.height() + 1,
+            timestamp: Timestamp(self.now),
+            parent_hash: Hash::ZERO,
+            txs: vec![SignedTransaction {
+                tx,
+                signature: Signature65([0u8; 65]),
+            }],
+        };
+        let out = crate::execute::apply_block(&mut self.state, &block).expect("block");
+        self.state.check_invariants().expect("invariants");
+        out.receipts.into_iter().next().expect("one receipt")
+    }
+
+    /// Make sure a pool of `a`/`b` exists and add `amount_a`/`amount_b` from `from`.
+    pub(crate) fn ensure_pool(
+        &mut self,
+        from: Address,
+        a: TokenId,
+        b: TokenId,
+        amount_a: u128,
+        amount_b: u128,
+    ) -> u32 {
+        use crate::tx::Payload;
+        if crate::amm::pool_for(&self.state, a, b)
+            .expect("pair")
+            .is_none()
+        {
+            let r = self.tx(
+                from,
+                Payload::CreatePool {
+                    token_a: a,
+                    token_b: b,
+                    fee_bps: 30,
+                },
+            );
+            assert!(r.is_success(), "{:?}", r.status);
+        }
+        let id = crate::amm::pool_for(&self.state, a, b)
+            .expect("pair")
+            .expect("pool");
+        let p = crate::amm::pool(&self.state, id).expect("pool");
+        let (d0, d1) = if p.token0 == a {
+            (amount_a, amount_b)
+        } else {
+            (amount_b, amount_a)
+        };
+        let r = self.tx(
+            from,
+            Payload::AddLiquidity {
+                pool: id,
+                amount_a_desired: d0,
+                amount_b_desired: d1,
+                amount_a_min: 0,
+                amount_b_min: 0,
+                deadline: Timestamp(u64::MAX),
+            },
+        );
+        assert!(r.is_success(), "{:?}", r.status);
+        id
+    }
 }
 
 #[test]
@@ -90,13 +162,21 @@ fn deposit_request_claim_after_cooldown() {
     let u = e.users[1];
     let (_, ev) = e.run(|ex| deposit(ex, &u, 100 * AID, 0)).expect("deposit");
     let shares = tokens::balance(&e.state, &u, e.share()).expect("bal");
-    assert_eq!(shares, 100 * AID * 1_000_000, "empty vault: 10^6 shares per asset unit");
+    assert_eq!(
+        shares,
+        100 * AID * 1_000_000,
+        "empty vault: 10^6 shares per asset unit"
+    );
     assert!(matches!(ev[0], Event::VaultDeposit { assets, .. } if assets == 100 * AID));
 
-    e.run(|ex| request_redeem(ex, &u, shares / 2)).expect("request");
+    e.run(|ex| request_redeem(ex, &u, shares / 2))
+        .expect("request");
     assert_eq!(requests(&e.state, &u).expect("reqs").len(), 1);
     // Locked shares left the owner but still count in the supply.
-    assert_eq!(tokens::balance(&e.state, &u, e.share()).expect("bal"), shares / 2);
+    assert_eq!(
+        tokens::balance(&e.state, &u, e.share()).expect("bal"),
+        shares / 2
+    );
     assert_eq!(totals(&e.state).expect("t").supply, shares);
 
     let err = e.run(|ex| claim(ex, &u)).unwrap_err();
@@ -117,12 +197,24 @@ fn deposit_request_claim_after_cooldown() {
 fn zero_amounts_and_slippage_are_refused() {
     let mut e = Env::new();
     let u = e.users[1];
-    assert_eq!(e.run(|ex| deposit(ex, &u, 0, 0)).unwrap_err(), LedgerError::ZeroAmount);
-    assert_eq!(e.run(|ex| mint(ex, &u, 0, 0)).unwrap_err(), LedgerError::ZeroAmount);
-    assert_eq!(e.run(|ex| request_redeem(ex, &u, 0)).unwrap_err(), LedgerError::ZeroAmount);
+    assert_eq!(
+        e.run(|ex| deposit(ex, &u, 0, 0)).unwrap_err(),
+        LedgerError::ZeroAmount
+    );
+    assert_eq!(
+        e.run(|ex| mint(ex, &u, 0, 0)).unwrap_err(),
+        LedgerError::ZeroAmount
+    );
+    assert_eq!(
+        e.run(|ex| request_redeem(ex, &u, 0)).unwrap_err(),
+        LedgerError::ZeroAmount
+    );
     assert!(matches!(
         e.run(|ex| deposit(ex, &u, 10, 10_000_001)).unwrap_err(),
-        LedgerError::InsufficientOutput { out: 10_000_000, min: 10_000_001 }
+        LedgerError::InsufficientOutput {
+            out: 10_000_000,
+            min: 10_000_001
+        }
     ));
     assert!(matches!(
         e.run(|ex| mint(ex, &u, 10_000_001, 10)).unwrap_err(),
@@ -143,11 +235,17 @@ fn rounding_favours_the_vault_after_revenue() {
     assert_eq!((t.assets, t.supply), (4, 3_000_000));
     // deposit 1 → floor(1 × 4_000_000 / 5) = 800_000 shares
     e.run(|ex| deposit(ex, &b, 1, 0)).expect("deposit");
-    assert_eq!(tokens::balance(&e.state, &b, e.share()).expect("b"), 800_000);
+    assert_eq!(
+        tokens::balance(&e.state, &b, e.share()).expect("b"),
+        800_000
+    );
     // minting 1 share costs ceil(1 × 6 / 4_800_000) = 1 asset
     let before = tokens::balance(&e.state, &b, e.aid()).expect("aid");
     e.run(|ex| mint(ex, &b, 1, 1)).expect("mint");
-    assert_eq!(before - tokens::balance(&e.state, &b, e.aid()).expect("aid"), 1);
+    assert_eq!(
+        before - tokens::balance(&e.state, &b, e.aid()).expect("aid"),
+        1
+    );
 }
 
 fn e_fee() -> Address {
@@ -158,9 +256,12 @@ fn e_fee() -> Address {
 fn claim_pays_the_lower_of_request_and_current_value() {
     let mut e = Env::new();
     let (a, b) = (e.users[1], e.users[2]);
-    e.run(|ex| deposit(ex, &a, 1000 * AID, 0)).expect("deposit a");
-    e.run(|ex| deposit(ex, &b, 1000 * AID, 0)).expect("deposit b");
-    e.run(|ex| deploy_capital(ex, &e_fee(), 1000 * AID)).expect("deploy");
+    e.run(|ex| deposit(ex, &a, 1000 * AID, 0))
+        .expect("deposit a");
+    e.run(|ex| deposit(ex, &b, 1000 * AID, 0))
+        .expect("deposit b");
+    e.run(|ex| deploy_capital(ex, &e_fee(), 1000 * AID))
+        .expect("deploy");
     let sa = tokens::balance(&e.state, &a, e.share()).expect("a");
     e.run(|ex| request_redeem(ex, &a, sa)).expect("request a");
     // Revenue during the cooldown: a still gets only its request-time value.
@@ -169,7 +270,7 @@ fn claim_pays_the_lower_of_request_and_current_value() {
     let before = tokens::balance(&e.state, &a, e.aid()).expect("aid");
     e.run(|ex| claim(ex, &a)).expect("claim a");
     let got = tokens::balance(&e.state, &a, e.aid()).expect("aid") - before;
-    assert!(got <= 1000 * AID && got >= 1000 * AID - 1, "a got {got}");
+    assert!((1000 * AID - 1..=1000 * AID).contains(&got), "a got {got}");
     // b owns the revenue: its shares are now worth ≥ 1200 AID (up to rounding).
     let pb = position(&e.state, b).expect("pos b");
     assert!(pb.assets >= 1200 * AID - 1, "b worth {}", pb.assets);
@@ -190,7 +291,7 @@ fn claim_pays_the_lower_of_request_and_current_value() {
     let before = tokens::balance(&e.state, &b, e.aid()).expect("aid");
     e.run(|ex| claim(ex, &b)).expect("claim b");
     let got = tokens::balance(&e.state, &b, e.aid()).expect("aid") - before;
-    assert!(got <= 600 * AID && got >= 600 * AID - 2, "b got {got}");
+    assert!((600 * AID - 2..=600 * AID).contains(&got), "b got {got}");
     assert_eq!(vault_state(&e.state).expect("v").losses, 600 * AID);
 }
 
@@ -204,9 +305,11 @@ fn donation_attack_on_the_empty_vault_costs_the_attacker() {
     // Donate 10,000 AID straight to the vault account.
     e.run(|ex| tokens::transfer(ex, &attacker, &vault_account(), aid, 10_000 * AID))
         .expect("donate");
-    e.run(|ex| deposit(ex, &victim, 5_000 * AID, 1)).expect("victim still gets shares");
+    e.run(|ex| deposit(ex, &victim, 5_000 * AID, 1))
+        .expect("victim still gets shares");
     let sa = tokens::balance(&e.state, &attacker, e.share()).expect("a");
-    e.run(|ex| request_redeem(ex, &attacker, sa)).expect("request");
+    e.run(|ex| request_redeem(ex, &attacker, sa))
+        .expect("request");
     e.advance(7 * 24 * 3600 * 1000);
     e.run(|ex| claim(ex, &attacker)).expect("claim");
     let end = tokens::balance(&e.state, &attacker, aid).expect("aid");
@@ -219,7 +322,11 @@ fn donation_attack_on_the_empty_vault_costs_the_attacker() {
         "the victim keeps its deposit: {}",
         pv.assets
     );
-    assert!(start - end > 1_000 * AID, "attacker lost only {}", start - end);
+    assert!(
+        start - end > 1_000 * AID,
+        "attacker lost only {}",
+        start - end
+    );
 }
 
 #[test]
@@ -232,7 +339,11 @@ fn view_reports_totals_and_price() {
     assert_eq!(v.idle, 10 * AID);
     assert_eq!(v.share_decimals, 24);
     // one whole share (10^24) redeems for ~1 AID (10^18), minus rounding
-    assert!(v.share_price <= AID && v.share_price >= AID - 1, "{}", v.share_price);
+    assert!(
+        (AID - 1..=AID).contains(&v.share_price),
+        "{}",
+        v.share_price
+    );
 }
 
 #[derive(Clone, Debug)]
@@ -254,7 +365,8 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         (0usize..3, amt.clone()).prop_map(|(u, a)| Op::Deposit(u, a)),
         (0usize..3, amt.clone()).prop_map(|(u, a)| Op::Mint(u, a)),
-        (0usize..3, 1u128..1_000_000_000_000_000_000_000_000_000).prop_map(|(u, a)| Op::RequestRedeem(u, a)),
+        (0usize..3, 1u128..1_000_000_000_000_000_000_000_000_000)
+            .prop_map(|(u, a)| Op::RequestRedeem(u, a)),
         (0usize..3, amt.clone()).prop_map(|(u, a)| Op::RequestWithdraw(u, a)),
         (0usize..3).prop_map(Op::Claim),
         (0usize..3, amt.clone()).prop_map(|(u, a)| Op::Donate(u, a)),

@@ -76,9 +76,7 @@ pub const MONTH_MS: u64 = 365 * 24 * 3600 * 1000 / 12;
 /// | `investors` | 29.6% | 0 | 12 months | 24 months |
 /// | `team` | 25% | 0 | 12 months | 36 months |
 pub fn dev_schedules() -> Vec<VestingGenesis> {
-    use crate::genesis::{
-        VTY_COMMUNITY_TREASURY, VTY_INVESTORS, VTY_TEAM, dev_address_named,
-    };
+    use crate::genesis::{VTY_COMMUNITY_TREASURY, VTY_INVESTORS, VTY_TEAM, dev_address_named};
     let s = |label: &str, total: u128, tge_bps: u32, cliff_m: u64, dur_m: u64| VestingGenesis {
         beneficiary: dev_address_named(label),
         token: "VTY".into(),

@@ -67,12 +67,18 @@ fn community_treasury_gets_ten_percent_at_tge() {
     let t = dev_address_named("community-treasury");
     e.run(|ex| claim(ex, &t)).expect("claim");
     assert_eq!(e.state.balance(t, TokenId(0)), VTY_COMMUNITY_TREASURY / 10);
-    assert!(e.run(|ex| claim(ex, &Address([7; 20]))).is_err(), "no schedule");
+    assert!(
+        e.run(|ex| claim(ex, &Address([7; 20]))).is_err(),
+        "no schedule"
+    );
 }
 
 #[test]
 fn genesis_rejects_bad_schedules() {
-    let users: Vec<Address> = crate::genesis::dev_accounts(1).into_iter().map(|a| a.1).collect();
+    let users: Vec<Address> = crate::genesis::dev_accounts(1)
+        .into_iter()
+        .map(|a| a.1)
+        .collect();
     let mut g = crate::genesis::Genesis::dev(&users);
     g.vesting[0].tge_bps = 10_001;
     assert!(State::from_genesis(&g).is_err());
