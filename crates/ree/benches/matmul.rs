@@ -4,7 +4,9 @@
 //! First prints a summary table measured in this run (best of a few repetitions each, ours vs
 //! baseline, interleaved) with the ratio ours/baseline, then runs the same pairs as criterion
 //! benchmarks (throughput in FLOP). `REE_BENCH_SIZES=256,512` limits the sizes;
-//! `REE_BENCH_SUMMARY_ONLY=1` skips the criterion part.
+//! `REE_BENCH_SUMMARY_ONLY=1` skips the criterion part. `REE_BENCH_ONLY=ours|gemm N THREADS`
+//! runs just one implementation 10 times at size N (for `perf stat -e cycles:u`, which counts
+//! this process's own cycles and so stays meaningful on a loaded machine).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -166,7 +168,37 @@ fn criterion_benches(c: &mut Criterion) {
     }
 }
 
+/// `REE_BENCH_ONLY=ours|gemm`, `REE_BENCH_SIZES=N`, `REE_BENCH_THREADS=T`: 10 runs of one side.
+fn only(which: &str) {
+    let n = sizes().first().copied().unwrap_or(1024);
+    let threads = std::env::var("REE_BENCH_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let a = input(n, 1);
+    let b = input(n, 2);
+    let ex = Exec::new(KernelChoice::Auto, threads).expect("exec");
+    let base = Baseline::new(threads);
+    let mut c = vec![0.0f32; n * n];
+    let t = Instant::now();
+    for _ in 0..10 {
+        if which == "gemm" {
+            base.run(n, a.data(), b.data(), black_box(&mut c));
+        } else {
+            black_box(execute(&ex, &OP, &[&a, &b]).expect("matmul"));
+        }
+    }
+    let secs = t.elapsed().as_secs_f64() / 10.0;
+    println!(
+        "{which} n={n} threads={threads}: {:.1} GFLOP/s wall",
+        2.0 * (n as f64).powi(3) / secs / 1e9
+    );
+}
+
 fn main() {
+    if let Ok(which) = std::env::var("REE_BENCH_ONLY") {
+        return only(&which);
+    }
     summary();
     if std::env::var("REE_BENCH_SUMMARY_ONLY").is_ok() {
         return;

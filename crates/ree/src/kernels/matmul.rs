@@ -261,8 +261,10 @@ fn packed(exec: &Exec, m: usize, n: usize, k: usize, a: MatRef, b: MatRef, c: &m
     let npanels = n.div_ceil(nr);
     let threaded = exec.parallel() && (m as u64) * (n as u64) * (k as u64) >= 1 << 18;
     let tasks = if threaded {
+        // A multiple of the thread count, at least four per thread, so work stealing can
+        // balance a thread the OS slows down.
         let t = exec.threads();
-        t * m.div_ceil(t * MC_MAX).max(1)
+        t * m.div_ceil(t * MC_MAX).max(4)
     } else {
         m.div_ceil(MC_MAX)
     };
@@ -304,6 +306,11 @@ fn scratch(buf: &mut Vec<f32>, len: usize) -> &mut [f32] {
     &mut buf[..len]
 }
 
+/// The packed path in two parallel phases (two synchronisation points per call, so a thread
+/// that the OS deschedules delays the others little, and idle threads steal row blocks):
+/// 1. pack all of `B` (every `k` block, every `NR`-column panel);
+/// 2. for each block of `mc` rows of `C` (one task each): for each `k` block in ascending order
+///    (so every element's chain stays in order), pack that part of `A` and run the tiles.
 #[allow(clippy::too_many_arguments)]
 fn packed_with(
     exec: &Exec,
@@ -318,34 +325,39 @@ fn packed_with(
 ) {
     let isa = exec.isa();
     let _ = m;
-    let bp = scratch(bp, npanels * KC.min(k) * nr);
-    let mut pc = 0;
-    while pc < k {
-        let kc = KC.min(k - pc);
-        let bpk = &mut bp[..npanels * kc * nr];
-        if threaded {
-            exec.install(|| {
-                bpk.par_chunks_exact_mut(kc * nr)
-                    .enumerate()
-                    .for_each(|(jp, panel)| pack_b_panel(b, pc, kc, n, nr, jp, panel));
-            });
-        } else {
-            for (jp, panel) in bpk.chunks_exact_mut(kc * nr).enumerate() {
-                pack_b_panel(b, pc, kc, n, nr, jp, panel);
-            }
+    // Block q (depth q*KC..) starts at q*KC*npanels*nr; panel jp of it at + jp*kc*nr.
+    let bp = scratch(bp, npanels * k * nr);
+    let mut panels: Vec<(usize, usize, usize, &mut [f32])> = Vec::new();
+    for (q, blk) in bp.chunks_mut(KC * npanels * nr).enumerate() {
+        let kc = blk.len() / (npanels * nr);
+        for (jp, panel) in blk.chunks_exact_mut(kc * nr).enumerate() {
+            panels.push((q * KC, kc, jp, panel));
         }
-        let bp = &bp[..npanels * kc * nr];
-        let block = |(bi, cblk): (usize, &mut [f32])| {
-            let i0 = bi * mc;
-            let mb = cblk.len() / n;
-            let mpanels = mb.div_ceil(mr);
-            with_scratch(&PACK_A, |ap| {
+    }
+    let pack = |(pc, kc, jp, panel): (usize, usize, usize, &mut [f32])| {
+        pack_b_panel(b, pc, kc, n, nr, jp, panel)
+    };
+    if threaded {
+        exec.install(|| panels.into_par_iter().for_each(pack));
+    } else {
+        panels.into_iter().for_each(pack);
+    }
+    let bp = &*bp;
+    let block = |(bi, cblk): (usize, &mut [f32])| {
+        let i0 = bi * mc;
+        let mb = cblk.len() / n;
+        let mpanels = mb.div_ceil(mr);
+        with_scratch(&PACK_A, |ap| {
+            let mut pc = 0;
+            while pc < k {
+                let kc = KC.min(k - pc);
+                let bq = &bp[pc * npanels * nr..(pc + kc) * npanels * nr];
                 let ap = scratch(ap, mpanels * kc * mr);
                 pack_a(a, i0, mb, pc, kc, mr, ap);
                 for jp in 0..npanels {
                     let j0 = jp * nr;
                     let cols = nr.min(n - j0);
-                    let bpan = &bp[jp * kc * nr..(jp + 1) * kc * nr];
+                    let bpan = &bq[jp * kc * nr..(jp + 1) * kc * nr];
                     for ip in 0..mpanels {
                         let r0 = ip * mr;
                         let rows = mr.min(mb - r0);
@@ -353,14 +365,14 @@ fn packed_with(
                         tile(isa, kc, apan, bpan, cblk, n, r0, j0, rows, cols, pc > 0);
                     }
                 }
-            });
-        };
-        if threaded {
-            exec.install(|| c.par_chunks_mut(mc * n).enumerate().for_each(block));
-        } else {
-            c.chunks_mut(mc * n).enumerate().for_each(block);
-        }
-        pc += kc;
+                pc += kc;
+            }
+        });
+    };
+    if threaded {
+        exec.install(|| c.par_chunks_mut(mc * n).enumerate().for_each(block));
+    } else {
+        c.chunks_mut(mc * n).enumerate().for_each(block);
     }
 }
 
