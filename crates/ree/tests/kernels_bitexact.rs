@@ -1,6 +1,7 @@
 //! Bit-for-bit: every op's fast paths (portable, AVX2, AVX-512 when present) on 1, 2 and 4
 //! threads give exactly the scalar reference's bits, on shapes with dims 1, 7, 63, 65 and 1000
 //! and random non-zero data. `REE_BIG=1` adds larger shapes.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod kernels_common;
 

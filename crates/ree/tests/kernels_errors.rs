@@ -1,6 +1,7 @@
 //! Bad input to `execute` is an error naming the op, never a panic: wrong arity, bad shapes,
 //! out-of-range or non-integer ids, bad attributes. Also checks the kernels never call the
 //! platform's transcendentals (only `libm`).
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use verity_ree::{Exec, KernelChoice, Op, ReeError, Tensor, execute};
 

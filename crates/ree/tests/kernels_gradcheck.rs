@@ -1,6 +1,7 @@
 //! Every backward op matches central finite differences of an independent f64 forward
 //! implementation (written here, not using the crate's kernels), on small random shapes.
 //! Loss for a tensor-valued forward is `L = Σ w ⊙ f(x)` with random `w`, passed as `dy`.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod kernels_common;
 

@@ -1,5 +1,6 @@
 //! Shared helpers for the kernel integration tests: a tiny deterministic generator of
 //! non-zero test data and one representative input set per op.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 #![allow(dead_code)]
 
 use verity_ree::{Op, Tensor};
