@@ -243,7 +243,7 @@ unsafe fn axpy_fma(a: f32, x: &[f32], y: &mut [f32]) {
 }
 
 const KC: usize = 256;
-const MC_MAX: usize = 120;
+const MC_MAX: usize = 240;
 const PORTABLE_MR: usize = 4;
 const PORTABLE_NR: usize = 8;
 
