@@ -24,7 +24,8 @@
 
 use rayon::prelude::*;
 
-use super::matmul::{MatRef, axpy, matmul};
+use super::matmul::{MatRef, matmul};
+use super::matmul_small::axpy;
 use super::nn::softmax_row;
 use super::{Exec, Isa};
 

@@ -20,6 +20,7 @@ pub mod attention;
 pub mod elementwise;
 pub mod matmul;
 mod matmul_simd;
+mod matmul_small;
 pub mod nn;
 pub mod optim;
 pub mod reduce;
