@@ -59,20 +59,52 @@ impl TreeReader for TreeStore {
 }
 
 impl TreeStore {
-    /// Apply a write set (unique keys; `None` deletes) as the next version; returns the new root.
+    /// Apply a write set (unique keys; `None` deletes); returns the new root.
+    ///
+    /// Inserts and updates go through jmt's batch insertion (each touched internal node is
+    /// rebuilt and hashed once per batch, not once per key); deletions, which the batch path
+    /// does not support, follow as a second tree version. Versions are internal and never
+    /// enter a hash, so the root is the same as a one-by-one update.
     pub fn update<'a>(
         &mut self,
         writes: impl IntoIterator<Item = (&'a [u8], Option<&'a [u8]>)>,
     ) -> Result<Hash, LedgerError> {
-        let version = self.version.map_or(0, |v| v + 1);
-        let set: Vec<(KeyHash, Option<Vec<u8>>)> = writes
-            .into_iter()
-            .map(|(k, v)| (key_hash(k), v.map(<[u8]>::to_vec)))
-            .collect();
-        let tree = JellyfishMerkleTree::<_, Sha256>::new(&*self);
-        let (root, batch) = tree
-            .put_value_set(set, version)
-            .map_err(|e| LedgerError::Tree(e.to_string()))?;
+        let mut puts: Vec<(KeyHash, Vec<u8>)> = Vec::new();
+        let mut deletes: Vec<(KeyHash, Option<Vec<u8>>)> = Vec::new();
+        for (k, v) in writes {
+            match v {
+                Some(v) => puts.push((key_hash(k), v.to_vec())),
+                None => deletes.push((key_hash(k), None)),
+            }
+        }
+        let mut root = None;
+        if !puts.is_empty() {
+            let version = self.next_version();
+            let tree = JellyfishMerkleTree::<_, Sha256>::new(&*self);
+            let (roots, batch) = tree
+                .batch_put_value_sets(vec![puts], None, version)
+                .map_err(|e| LedgerError::Tree(e.to_string()))?;
+            self.apply_batch(batch, version);
+            root = roots.first().copied();
+        }
+        if !deletes.is_empty() || root.is_none() {
+            let version = self.next_version();
+            let tree = JellyfishMerkleTree::<_, Sha256>::new(&*self);
+            let (r, batch) = tree
+                .put_value_set(deletes, version)
+                .map_err(|e| LedgerError::Tree(e.to_string()))?;
+            self.apply_batch(batch, version);
+            root = Some(r);
+        }
+        let root = root.expect("one of the two branches above always runs");
+        Ok(Hash(root.0))
+    }
+
+    fn next_version(&self) -> u64 {
+        self.version.map_or(0, |v| v + 1)
+    }
+
+    fn apply_batch(&mut self, batch: jmt::storage::TreeUpdateBatch, version: u64) {
         for (k, n) in batch.node_batch.nodes() {
             self.nodes.insert(k.clone(), n.clone());
         }
@@ -90,7 +122,6 @@ impl TreeStore {
             self.nodes.remove(&stale.node_key);
         }
         self.version = Some(version);
-        Ok(Hash(root.0))
     }
 
     /// The value under `key` with a proof against the latest root.

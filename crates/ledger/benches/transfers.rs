@@ -1,0 +1,100 @@
+//! Transfers applied per second on one core, without signature checks, with the state root
+//! computed for every block (blocks of 5,000 transfers among 10,000 accounts by default).
+//!
+//! Baseline measured in the same run: the same transfers applied to a bare
+//! `BTreeMap<(Address, TokenId), u128>` (no nonces, receipts, overlay or state root) — the
+//! floor any ledger pays. Printed: ledger tx/s, baseline tx/s, their ratio, and the ledger
+//! against the floor (200,000/s) and goal (500,000/s).
+//!
+//! Env: `VERITY_BENCH_ACCOUNTS` (10000), `VERITY_BENCH_BLOCK` (5000), `VERITY_BENCH_BLOCKS` (8).
+// Benchmarks measure wall-clock time; the ledger itself never does.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods, missing_docs)]
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+use verity_ledger::bench::{bench_blocks, bench_genesis};
+use verity_ledger::{Payload, State, apply_block};
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn baseline(blocks: &[verity_ledger::BlockInput], accounts: &State) -> Duration {
+    let mut m: BTreeMap<([u8; 20], u32), u128> = BTreeMap::new();
+    for (k, v) in accounts.entries() {
+        if k.len() == 25 && k[0] == 0x03 {
+            let mut a = [0u8; 20];
+            a.copy_from_slice(&k[1..21]);
+            let mut b = [0u8; 16];
+            b.copy_from_slice(v);
+            m.insert((a, 0), u128::from_be_bytes(b));
+        }
+    }
+    let t0 = Instant::now();
+    for b in blocks {
+        for t in &b.txs {
+            if let Payload::Transfer { to, amount, .. } = &t.tx.payload {
+                let from = m.entry((t.tx.sender.0, 0)).or_insert(0);
+                *from -= amount;
+                *m.entry((to.0, 0)).or_insert(0) += amount;
+            }
+        }
+    }
+    std::hint::black_box(&m);
+    t0.elapsed()
+}
+
+fn transfers(c: &mut Criterion) {
+    let n_accounts = env("VERITY_BENCH_ACCOUNTS", 10_000);
+    let block = env("VERITY_BENCH_BLOCK", 5_000);
+    let n_blocks = env("VERITY_BENCH_BLOCKS", 8);
+    let genesis_state = State::from_genesis(&bench_genesis(n_accounts)).expect("genesis");
+
+    // One explicit measured run, printed as figures and ratios.
+    let blocks = bench_blocks(&genesis_state, block * n_blocks, n_accounts, block);
+    let mut st = genesis_state.clone();
+    let t0 = Instant::now();
+    for b in &blocks {
+        apply_block(&mut st, b).expect("block");
+    }
+    let ledger = t0.elapsed();
+    let base = baseline(&blocks, &genesis_state);
+    let n = (block * n_blocks) as f64;
+    let ledger_tps = n / ledger.as_secs_f64();
+    let base_tps = n / base.as_secs_f64();
+    println!(
+        "ledger transfers: {ledger_tps:.0} tx/s ({n_blocks} blocks x {block} tx, {n_accounts} accounts, state root per block)"
+    );
+    println!(
+        "baseline BTreeMap-only: {base_tps:.0} tx/s; ledger/baseline = {:.3}",
+        ledger_tps / base_tps
+    );
+    println!(
+        "ledger vs floor 200000/s = {:.2}x, vs goal 500000/s = {:.2}x",
+        ledger_tps / 200_000.0,
+        ledger_tps / 500_000.0
+    );
+
+    let mut g = c.benchmark_group("apply_block");
+    g.throughput(Throughput::Elements(block));
+    g.sample_size(10);
+    g.bench_function(format!("transfers_{block}_among_{n_accounts}"), |b| {
+        b.iter_custom(|iters| {
+            let blocks = bench_blocks(&genesis_state, block * iters, n_accounts, block);
+            let mut st = genesis_state.clone();
+            let t0 = Instant::now();
+            for blk in &blocks {
+                apply_block(&mut st, blk).expect("block");
+            }
+            t0.elapsed()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, transfers);
+criterion_main!(benches);
