@@ -413,7 +413,7 @@ pub(crate) fn pair_burn(
 
 /// V2 `swap`: send `amount0_out`/`amount1_out` to `to` optimistically, take as input whatever the
 /// pool account holds above its reserves, and require the fee-adjusted k check.
-pub(crate) fn pair_swap(
+pub fn pair_swap(
     ex: &mut Exec<'_>,
     id: PoolId,
     amount0_out: u128,
@@ -421,10 +421,24 @@ pub(crate) fn pair_swap(
     to: &Address,
     sender: &Address,
 ) -> Result<(), LedgerError> {
+    let p = pool(ex, id)?;
+    pair_swap_loaded(ex, p, amount0_out, amount1_out, to, sender)
+}
+
+/// [`pair_swap`] on a pool record the caller already loaded (it must be current: a pool's
+/// record only changes through its own mint/burn/swap/sync).
+pub(crate) fn pair_swap_loaded(
+    ex: &mut Exec<'_>,
+    mut p: Pool,
+    amount0_out: u128,
+    amount1_out: u128,
+    to: &Address,
+    sender: &Address,
+) -> Result<(), LedgerError> {
+    let id = p.id;
     if amount0_out == 0 && amount1_out == 0 {
         return Err(LedgerError::InsufficientOutputAmount);
     }
-    let mut p = pool(ex, id)?;
     if amount0_out >= p.reserve0 || amount1_out >= p.reserve1 {
         return Err(LedgerError::InsufficientLiquidity);
     }

@@ -4,7 +4,7 @@
 //! swap with the k check) is in the parent module.
 
 use super::{MAX_PATH, Pool, PoolId, ensure_deadline, get_amount_in, get_amount_out, math};
-use super::{pair_burn, pair_mint, pair_swap, pool, pool_account, pool_for};
+use super::{pair_burn, pair_mint, pool, pool_account, pool_for};
 use crate::error::LedgerError;
 use crate::receipt::Event;
 use crate::state::{Exec, Store};
@@ -110,7 +110,9 @@ pub fn path_pools(s: &impl Store, path: &[TokenId]) -> Result<Vec<Pool>, LedgerE
         )));
     }
     for (i, t) in path.iter().enumerate() {
-        tokens::token_info(s, *t)?;
+        if s.get(&crate::state::keys::token_key(*t)).is_none() {
+            return Err(LedgerError::UnknownToken(*t));
+        }
         if path[..i].contains(t) {
             return Err(if path.len() == 2 {
                 LedgerError::SameToken(*t)
@@ -183,7 +185,7 @@ pub(crate) fn swap_along(
             Some(next) => pool_account(next.id),
             None => *to,
         };
-        pair_swap(ex, p.id, a0, a1, &dest, sender)?;
+        super::pair_swap_loaded(ex, p.clone(), a0, a1, &dest, sender)?;
     }
     Ok(())
 }

@@ -37,7 +37,7 @@ pub const MAX_SPLITS: usize = 4;
 /// Steps the amount is split into (20 → 5% each).
 pub const STEPS: usize = 20;
 /// Most paths considered for splitting (all of them when there are no more than this).
-pub const MAX_CANDIDATES: usize = 12;
+pub const MAX_CANDIDATES: usize = 10;
 
 /// One route of a quote.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,45 +85,73 @@ struct Path {
     pools: Vec<usize>,
 }
 
-/// Every simple path of 1..=MAX_HOPS hops from `from` to `to`, depth-first in pool-id order.
+/// Every simple path of 1..=MAX_HOPS hops from `from` to `to`, depth-first in pool-id order
+/// (the last hop is a direct lookup of the pool into `to`, not a scan).
 fn simple_paths(pools: &[Pool], from: TokenId, to: TokenId) -> Vec<Path> {
     let mut adj: BTreeMap<TokenId, Vec<(TokenId, usize)>> = BTreeMap::new();
+    let mut into_to: BTreeMap<TokenId, usize> = BTreeMap::new();
     for (i, p) in pools.iter().enumerate() {
         adj.entry(p.token0).or_default().push((p.token1, i));
         adj.entry(p.token1).or_default().push((p.token0, i));
-    }
-    let mut out = Vec::new();
-    let mut toks = vec![from];
-    let mut used = Vec::new();
-    fn dfs(
-        adj: &BTreeMap<TokenId, Vec<(TokenId, usize)>>,
-        to: TokenId,
-        toks: &mut Vec<TokenId>,
-        used: &mut Vec<usize>,
-        out: &mut Vec<Path>,
-    ) {
-        let here = *toks.last().expect("path starts non-empty");
-        let Some(next) = adj.get(&here) else { return };
-        for &(t, pi) in next {
-            if toks.contains(&t) {
-                continue;
-            }
-            toks.push(t);
-            used.push(pi);
-            if t == to {
-                out.push(Path {
-                    tokens: toks.clone(),
-                    pools: used.clone(),
-                });
-            } else if used.len() < MAX_HOPS {
-                dfs(adj, to, toks, used, out);
-            }
-            toks.pop();
-            used.pop();
+        if let Some(other) = p.other(to) {
+            into_to.insert(other, i);
         }
     }
-    dfs(&adj, to, &mut toks, &mut used, &mut out);
-    out
+    struct Walk<'a> {
+        adj: &'a BTreeMap<TokenId, Vec<(TokenId, usize)>>,
+        into_to: &'a BTreeMap<TokenId, usize>,
+        to: TokenId,
+        toks: Vec<TokenId>,
+        used: Vec<usize>,
+        out: Vec<Path>,
+    }
+    impl Walk<'_> {
+        fn go(&mut self) {
+            let here = *self.toks.last().expect("path starts non-empty");
+            let Some(next) = self.adj.get(&here) else {
+                return;
+            };
+            for &(t, pi) in next {
+                if t == self.to {
+                    let mut tokens = self.toks.clone();
+                    tokens.push(t);
+                    let mut pools = self.used.clone();
+                    pools.push(pi);
+                    self.out.push(Path { tokens, pools });
+                    continue;
+                }
+                if self.toks.contains(&t) || self.used.len() + 1 >= MAX_HOPS {
+                    continue;
+                }
+                self.toks.push(t);
+                self.used.push(pi);
+                if self.used.len() + 1 == MAX_HOPS {
+                    // Last hop: only the pool from `t` straight into `to`.
+                    if let Some(&last) = self.into_to.get(&t) {
+                        let mut tokens = self.toks.clone();
+                        tokens.push(self.to);
+                        let mut pools = self.used.clone();
+                        pools.push(last);
+                        self.out.push(Path { tokens, pools });
+                    }
+                } else {
+                    self.go();
+                }
+                self.toks.pop();
+                self.used.pop();
+            }
+        }
+    }
+    let mut w = Walk {
+        adj: &adj,
+        into_to: &into_to,
+        to,
+        toks: vec![from],
+        used: Vec::new(),
+        out: Vec::new(),
+    };
+    w.go();
+    w.out
 }
 
 /// Output of `path` for `amount` (0 when the path cannot take it: empty pool, zero amount).
@@ -286,7 +314,7 @@ pub fn quote(
     if paths.is_empty() {
         return Err(LedgerError::NoRoute { from, to });
     }
-    // Local bit per distinct pool used by the candidates (≤ 12 × 3 = 36 < 64).
+    // Local bit per distinct pool used by the candidates (≤ 10 × 3 = 30 < 64).
     let mut bit: BTreeMap<usize, u32> = BTreeMap::new();
     let masks: Vec<u64> = paths
         .iter()
