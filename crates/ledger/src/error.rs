@@ -374,4 +374,12 @@ pub enum LedgerError {
     #[error("savings policy: {0}")]
     Savings(String),
     // --- end vault, vesting, governance, burn, savings ---
+    // --- market/dispute (issue 4) ---
+    /// A marketplace action refused (job state, window, role or amount).
+    #[error("market: {0}")]
+    Market(String),
+    /// A dispute action refused (turn, proof, evidence or deadline).
+    #[error("dispute: {0}")]
+    Dispute(String),
+    // --- end market/dispute ---
 }

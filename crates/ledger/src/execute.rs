@@ -49,11 +49,14 @@ pub fn check_admission(state: &State, tx: &SignedTransaction) -> Result<(), Admi
         });
     }
     let len = tx.encoded_len();
-    if len > MAX_TX_BYTES {
-        return Err(AdmissionError::Oversized {
-            len,
-            max: MAX_TX_BYTES,
-        });
+    // market/dispute (issue 4): a ruling carries one op's input tensors.
+    let max = if matches!(tx.tx.payload, Payload::Rule { .. }) {
+        crate::market::dispute::MAX_RULING_TX_BYTES
+    } else {
+        MAX_TX_BYTES
+    };
+    if len > max {
+        return Err(AdmissionError::Oversized { len, max });
     }
     tx.verify_signature()?;
     let expected = state.nonce(tx.tx.sender);
@@ -81,6 +84,66 @@ fn dispatch(ex: &mut Exec<'_>, sender: &Address, payload: &Payload) -> Result<()
         Payload::Bond { amount } => staking::bond(ex, sender, *amount),
         Payload::Unbond { amount } => staking::unbond(ex, sender, *amount),
         Payload::Withdraw => staking::withdraw(ex, sender),
+        // --- amm + router (issue 5) ---
+        Payload::CreatePool {
+            token_a,
+            token_b,
+            fee_bps,
+        } => crate::amm::create_pool(ex, sender, *token_a, *token_b, *fee_bps).map(|_| ()),
+        Payload::AddLiquidity {
+            pool,
+            amount_a_desired,
+            amount_b_desired,
+            amount_a_min,
+            amount_b_min,
+            deadline,
+        } => crate::amm::add_liquidity(
+            ex,
+            sender,
+            *pool,
+            *amount_a_desired,
+            *amount_b_desired,
+            *amount_a_min,
+            *amount_b_min,
+            *deadline,
+        ),
+        Payload::RemoveLiquidity {
+            pool,
+            liquidity,
+            amount_a_min,
+            amount_b_min,
+            deadline,
+        } => crate::amm::remove_liquidity(
+            ex,
+            sender,
+            *pool,
+            *liquidity,
+            *amount_a_min,
+            *amount_b_min,
+            *deadline,
+        ),
+        Payload::SwapExactIn {
+            path,
+            amount_in,
+            min_out,
+            deadline,
+        } => {
+            crate::amm::swap_exact_in(ex, sender, path, *amount_in, *min_out, *deadline).map(|_| ())
+        }
+        Payload::SwapExactOut {
+            path,
+            amount_out,
+            max_in,
+            deadline,
+        } => crate::amm::swap_exact_out(ex, sender, path, *amount_out, *max_in, *deadline)
+            .map(|_| ()),
+        Payload::SwapRouted {
+            from,
+            to,
+            amount_in,
+            min_out,
+            deadline,
+        } => crate::router::swap_routed(ex, sender, *from, *to, *amount_in, *min_out, *deadline),
         // --- oracle, treasury, dollar (issue 5) ---
         Payload::ReportPrice { feed, value } => crate::oracle::report(ex, sender, feed, *value),
         Payload::AccrueNav => crate::treasury::accrue_nav(ex, sender),
@@ -148,66 +211,29 @@ fn dispatch(ex: &mut Exec<'_>, sender: &Address, payload: &Payload) -> Result<()
             *min_batch,
         ),
         // --- end vault, vesting, governance, burn, savings ---
-        // --- amm + router (issue 5) ---
-        Payload::CreatePool {
-            token_a,
-            token_b,
-            fee_bps,
-        } => crate::amm::create_pool(ex, sender, *token_a, *token_b, *fee_bps).map(|_| ()),
-        Payload::AddLiquidity {
-            pool,
-            amount_a_desired,
-            amount_b_desired,
-            amount_a_min,
-            amount_b_min,
-            deadline,
-        } => crate::amm::add_liquidity(
-            ex,
-            sender,
-            *pool,
-            *amount_a_desired,
-            *amount_b_desired,
-            *amount_a_min,
-            *amount_b_min,
-            *deadline,
-        ),
-        Payload::RemoveLiquidity {
-            pool,
-            liquidity,
-            amount_a_min,
-            amount_b_min,
-            deadline,
-        } => crate::amm::remove_liquidity(
-            ex,
-            sender,
-            *pool,
-            *liquidity,
-            *amount_a_min,
-            *amount_b_min,
-            *deadline,
-        ),
-        Payload::SwapExactIn {
-            path,
-            amount_in,
-            min_out,
-            deadline,
-        } => {
-            crate::amm::swap_exact_in(ex, sender, path, *amount_in, *min_out, *deadline).map(|_| ())
+        // --- market/dispute (issue 4) ---
+        Payload::PostJob(terms) => crate::market::post_job(ex, sender, terms),
+        Payload::Bid { job, price } => crate::market::bid(ex, sender, *job, *price),
+        Payload::CloseBidding { job } => crate::market::close_bidding(ex, *job),
+        Payload::Commit { job, result } => crate::market::commit(ex, sender, *job, result),
+        Payload::Settle { job } => crate::market::settle(ex, *job),
+        Payload::Expire { job } => crate::market::expire(ex, *job),
+        Payload::Cancel { job } => crate::market::cancel(ex, sender, *job),
+        Payload::Challenge {
+            job,
+            trace_root,
+            bond,
+        } => crate::market::dispute::challenge(ex, sender, *job, *trace_root, *bond),
+        Payload::Bisect {
+            dispute,
+            left,
+            right,
+        } => crate::market::dispute::bisect(ex, sender, *dispute, *left, *right),
+        Payload::Rule { dispute, evidence } => {
+            crate::market::dispute::rule(ex, sender, *dispute, evidence)
         }
-        Payload::SwapExactOut {
-            path,
-            amount_out,
-            max_in,
-            deadline,
-        } => crate::amm::swap_exact_out(ex, sender, path, *amount_out, *max_in, *deadline)
-            .map(|_| ()),
-        Payload::SwapRouted {
-            from,
-            to,
-            amount_in,
-            min_out,
-            deadline,
-        } => crate::router::swap_routed(ex, sender, *from, *to, *amount_in, *min_out, *deadline),
+        Payload::ClaimTimeout { dispute } => crate::market::dispute::claim_timeout(ex, *dispute),
+        // --- end market/dispute ---
     }
 }
 

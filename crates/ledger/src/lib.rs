@@ -27,6 +27,9 @@ pub mod savings;
 pub mod vault;
 pub mod vesting;
 // ---
+// --- market/dispute (issue 4) ---
+pub mod market;
+// ---
 pub mod bench;
 pub mod block;
 mod error;

@@ -492,6 +492,154 @@ pub enum Event {
         reason: String,
     },
     // --- end vault, vesting, governance, burn, savings ---
+    // --- market/dispute (issue 4) ---
+    /// A job was posted and its escrow taken.
+    JobPosted {
+        /// Job id.
+        job: u64,
+        /// Buyer.
+        buyer: Address,
+        /// Payment token.
+        token: TokenId,
+        /// Escrow.
+        #[serde(with = "amount_str")]
+        escrow: u128,
+        /// Max price.
+        #[serde(with = "amount_str")]
+        max_price: u128,
+        /// Bidding closes.
+        bid_close: Timestamp,
+        /// Commit deadline.
+        deadline: Timestamp,
+    },
+    /// A bid was placed.
+    BidPlaced {
+        /// Job id.
+        job: u64,
+        /// Bidder.
+        provider: Address,
+        /// Price.
+        #[serde(with = "amount_str")]
+        price: u128,
+    },
+    /// The auction matched a provider; its collateral is locked.
+    JobAssigned {
+        /// Job id.
+        job: u64,
+        /// Winner.
+        provider: Address,
+        /// Price.
+        #[serde(with = "amount_str")]
+        price: u128,
+        /// Stake locked.
+        #[serde(with = "amount_str")]
+        locked: u128,
+    },
+    /// A result was committed.
+    JobCommitted {
+        /// Job id.
+        job: u64,
+        /// Provider.
+        provider: Address,
+        /// Trace root.
+        trace_root: Hash,
+        /// Output hash.
+        output_hash: Hash,
+    },
+    /// A job was paid out.
+    JobSettled {
+        /// Job id.
+        job: u64,
+        /// Provider.
+        provider: Address,
+        /// Paid to the provider (price − fee).
+        #[serde(with = "amount_str")]
+        paid: u128,
+        /// Protocol fee.
+        #[serde(with = "amount_str")]
+        fee: u128,
+        /// Refunded to the buyer (escrow − price).
+        #[serde(with = "amount_str")]
+        refund: u128,
+    },
+    /// A job expired uncommitted.
+    JobExpired {
+        /// Job id.
+        job: u64,
+        /// Refunded escrow.
+        #[serde(with = "amount_str")]
+        refund: u128,
+        /// Provider stake slashed (burned).
+        #[serde(with = "amount_str")]
+        slashed: u128,
+    },
+    /// A job was cancelled.
+    JobCancelled {
+        /// Job id.
+        job: u64,
+        /// Refunded escrow.
+        #[serde(with = "amount_str")]
+        refund: u128,
+    },
+    /// A market reputation score moved.
+    ReputationChanged {
+        /// Account.
+        account: Address,
+        /// Change.
+        delta: i64,
+        /// New score.
+        score: i64,
+    },
+    /// A dispute was opened.
+    DisputeOpened {
+        /// Dispute id.
+        dispute: u64,
+        /// Job id.
+        job: u64,
+        /// Challenger.
+        challenger: Address,
+        /// Bond.
+        #[serde(with = "amount_str")]
+        bond: u128,
+    },
+    /// A bisection round completed.
+    DisputeRound {
+        /// Dispute id.
+        dispute: u64,
+        /// Rounds completed.
+        round: u32,
+        /// Phase after the round.
+        phase: String,
+        /// Step index (first of the range while bisecting steps).
+        step: u64,
+        /// First index of the remaining range.
+        lo: u64,
+        /// Size of the remaining range.
+        size: u64,
+    },
+    /// A dispute was ruled.
+    DisputeRuled {
+        /// Dispute id.
+        dispute: u64,
+        /// Job id.
+        job: u64,
+        /// `Provider`, `Challenger` or `Neither`.
+        winner: String,
+        /// `replay` or `timeout`.
+        reason: String,
+        /// Rounds played (ruling included).
+        rounds: u32,
+        /// Provider stake slashed.
+        #[serde(with = "amount_str")]
+        slashed: u128,
+        /// Paid to the winner.
+        #[serde(with = "amount_str")]
+        paid: u128,
+        /// Burned.
+        #[serde(with = "amount_str")]
+        burned: u128,
+    },
+    // --- end market/dispute ---
 }
 
 /// The result of one transaction in a block.

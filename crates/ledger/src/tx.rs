@@ -307,6 +307,76 @@ pub enum Payload {
         min_batch: u128,
     },
     // --- end vault, vesting, governance, burn, savings ---
+    // --- market/dispute (issue 4) ---
+    /// Post a job with escrow (see [`crate::market`]).
+    PostJob(crate::market::JobTerms),
+    /// Bid `price` on job `job` (staked providers).
+    Bid {
+        /// Job id.
+        job: u64,
+        /// Asked price.
+        #[serde(with = "amount_str")]
+        price: u128,
+    },
+    /// Match a job whose bid window has closed (anyone).
+    CloseBidding {
+        /// Job id.
+        job: u64,
+    },
+    /// Commit a job's result (the assigned provider).
+    Commit {
+        /// Job id.
+        job: u64,
+        /// The result.
+        result: crate::market::CommitArgs,
+    },
+    /// Pay out a job after its challenge window (anyone).
+    Settle {
+        /// Job id.
+        job: u64,
+    },
+    /// Refund a job nobody committed by its deadline (anyone).
+    Expire {
+        /// Job id.
+        job: u64,
+    },
+    /// Cancel an open job (the buyer).
+    Cancel {
+        /// Job id.
+        job: u64,
+    },
+    /// Challenge a committed job with one's own trace root and a bond.
+    Challenge {
+        /// Job id.
+        job: u64,
+        /// The challenger's trace root.
+        trace_root: Hash,
+        /// Bond in the staking token.
+        #[serde(with = "amount_str")]
+        bond: u128,
+    },
+    /// One party's move in a bisection round: the two children of its current node.
+    Bisect {
+        /// Dispute id.
+        dispute: u64,
+        /// Left child (raw leaf when it covers one leaf).
+        left: Hash,
+        /// Right child.
+        right: Hash,
+    },
+    /// One party's evidence at the disputed op (JSON of [`crate::market::dispute::Evidence`]).
+    Rule {
+        /// Dispute id.
+        dispute: u64,
+        /// Evidence JSON.
+        evidence: String,
+    },
+    /// End a dispute whose round deadline passed (anyone).
+    ClaimTimeout {
+        /// Dispute id.
+        dispute: u64,
+    },
+    // --- end market/dispute ---
 }
 
 impl Payload {
@@ -321,6 +391,13 @@ impl Payload {
             Payload::Bond { .. } => "Bond",
             Payload::Unbond { .. } => "Unbond",
             Payload::Withdraw => "Withdraw",
+            // --- amm + router (issue 5) ---
+            Payload::CreatePool { .. } => "CreatePool",
+            Payload::AddLiquidity { .. } => "AddLiquidity",
+            Payload::RemoveLiquidity { .. } => "RemoveLiquidity",
+            Payload::SwapExactIn { .. } => "SwapExactIn",
+            Payload::SwapExactOut { .. } => "SwapExactOut",
+            Payload::SwapRouted { .. } => "SwapRouted",
             // --- oracle, treasury, dollar (issue 5) ---
             Payload::ReportPrice { .. } => "ReportPrice",
             Payload::AccrueNav => "AccrueNav",
@@ -345,13 +422,18 @@ impl Payload {
             Payload::ExecuteProposal { .. } => "ExecuteProposal",
             Payload::ExecuteBuyback { .. } => "ExecuteBuyback",
             Payload::SetSavingsPolicy { .. } => "SetSavingsPolicy",
-            // --- amm + router (issue 5) ---
-            Payload::CreatePool { .. } => "CreatePool",
-            Payload::AddLiquidity { .. } => "AddLiquidity",
-            Payload::RemoveLiquidity { .. } => "RemoveLiquidity",
-            Payload::SwapExactIn { .. } => "SwapExactIn",
-            Payload::SwapExactOut { .. } => "SwapExactOut",
-            Payload::SwapRouted { .. } => "SwapRouted",
+            // --- market/dispute (issue 4) ---
+            Payload::PostJob(_) => "PostJob",
+            Payload::Bid { .. } => "Bid",
+            Payload::CloseBidding { .. } => "CloseBidding",
+            Payload::Commit { .. } => "Commit",
+            Payload::Settle { .. } => "Settle",
+            Payload::Expire { .. } => "Expire",
+            Payload::Cancel { .. } => "Cancel",
+            Payload::Challenge { .. } => "Challenge",
+            Payload::Bisect { .. } => "Bisect",
+            Payload::Rule { .. } => "Rule",
+            Payload::ClaimTimeout { .. } => "ClaimTimeout",
         }
     }
 }
@@ -368,6 +450,13 @@ pub mod eip712 {
         struct Bond { address sender; uint64 nonce; uint128 amount; }
         struct Unbond { address sender; uint64 nonce; uint128 amount; }
         struct Withdraw { address sender; uint64 nonce; }
+        // --- amm + router (issue 5) ---
+        struct CreatePool { address sender; uint64 nonce; uint32 token_a; uint32 token_b; uint16 fee_bps; }
+        struct AddLiquidity { address sender; uint64 nonce; uint32 pool; uint128 amount_a_desired; uint128 amount_b_desired; uint128 amount_a_min; uint128 amount_b_min; uint64 deadline; }
+        struct RemoveLiquidity { address sender; uint64 nonce; uint32 pool; uint128 liquidity; uint128 amount_a_min; uint128 amount_b_min; uint64 deadline; }
+        struct SwapExactIn { address sender; uint64 nonce; uint32[] path; uint128 amount_in; uint128 min_out; uint64 deadline; }
+        struct SwapExactOut { address sender; uint64 nonce; uint32[] path; uint128 amount_out; uint128 max_in; uint64 deadline; }
+        struct SwapRouted { address sender; uint64 nonce; uint32 from; uint32 to; uint128 amount_in; uint128 min_out; uint64 deadline; }
         // --- oracle, treasury, dollar (issue 5) ---
         struct ReportPrice { address sender; uint64 nonce; string feed; uint128 value; }
         struct AccrueNav { address sender; uint64 nonce; }
@@ -392,13 +481,18 @@ pub mod eip712 {
         struct ExecuteProposal { address sender; uint64 nonce; uint64 proposal; }
         struct ExecuteBuyback { address sender; uint64 nonce; uint32 token; }
         struct SetSavingsPolicy { address sender; uint64 nonce; uint32 target_token; uint32 share_bps; uint32 max_slippage_bps; uint128 min_batch; }
-        // --- amm + router (issue 5) ---
-        struct CreatePool { address sender; uint64 nonce; uint32 token_a; uint32 token_b; uint16 fee_bps; }
-        struct AddLiquidity { address sender; uint64 nonce; uint32 pool; uint128 amount_a_desired; uint128 amount_b_desired; uint128 amount_a_min; uint128 amount_b_min; uint64 deadline; }
-        struct RemoveLiquidity { address sender; uint64 nonce; uint32 pool; uint128 liquidity; uint128 amount_a_min; uint128 amount_b_min; uint64 deadline; }
-        struct SwapExactIn { address sender; uint64 nonce; uint32[] path; uint128 amount_in; uint128 min_out; uint64 deadline; }
-        struct SwapExactOut { address sender; uint64 nonce; uint32[] path; uint128 amount_out; uint128 max_in; uint64 deadline; }
-        struct SwapRouted { address sender; uint64 nonce; uint32 from; uint32 to; uint128 amount_in; uint128 min_out; uint64 deadline; }
+        // --- market/dispute (issue 4) ---
+        struct PostJob { address sender; uint64 nonce; bytes32 spec_hash; bytes32[] data_hashes; uint32 token; uint128 max_price; uint128 escrow; string device_class; uint32 min_cores; uint64 min_memory_mb; uint32 spot_check_bps; uint64 challenge_window_ms; uint64 bid_window_ms; uint64 deadline_ms; }
+        struct Bid { address sender; uint64 nonce; uint64 job; uint128 price; }
+        struct CloseBidding { address sender; uint64 nonce; uint64 job; }
+        struct Commit { address sender; uint64 nonce; uint64 job; bytes32 output_hash; bytes32 trace_root; uint64 steps; uint64 ops_per_step; uint32 receipt_version; }
+        struct Settle { address sender; uint64 nonce; uint64 job; }
+        struct Expire { address sender; uint64 nonce; uint64 job; }
+        struct Cancel { address sender; uint64 nonce; uint64 job; }
+        struct Challenge { address sender; uint64 nonce; uint64 job; bytes32 trace_root; uint128 bond; }
+        struct Bisect { address sender; uint64 nonce; uint64 dispute; bytes32 left; bytes32 right; }
+        struct Rule { address sender; uint64 nonce; uint64 dispute; string evidence; }
+        struct ClaimTimeout { address sender; uint64 nonce; uint64 dispute; }
     }
 }
 
@@ -708,6 +802,104 @@ impl Transaction {
             }
             .eip712_hash_struct(),
             // --- end vault, vesting, governance, burn, savings ---
+            // --- market/dispute (issue 4) ---
+            Payload::PostJob(t) => eip712::PostJob {
+                sender,
+                nonce,
+                spec_hash: t.spec_hash.0.into(),
+                data_hashes: t.data_hashes.iter().map(|h| h.0.into()).collect(),
+                token: t.token.0,
+                max_price: t.max_price,
+                escrow: t.escrow,
+                device_class: t.device_class.clone(),
+                min_cores: t.min_cores,
+                min_memory_mb: t.min_memory_mb,
+                spot_check_bps: t.spot_check_bps,
+                challenge_window_ms: t.challenge_window_ms,
+                bid_window_ms: t.bid_window_ms,
+                deadline_ms: t.deadline_ms,
+            }
+            .eip712_hash_struct(),
+            Payload::Bid { job, price } => eip712::Bid {
+                sender,
+                nonce,
+                job: *job,
+                price: *price,
+            }
+            .eip712_hash_struct(),
+            Payload::CloseBidding { job } => eip712::CloseBidding {
+                sender,
+                nonce,
+                job: *job,
+            }
+            .eip712_hash_struct(),
+            Payload::Commit { job, result } => eip712::Commit {
+                sender,
+                nonce,
+                job: *job,
+                output_hash: result.output_hash.0.into(),
+                trace_root: result.trace_root.0.into(),
+                steps: result.steps,
+                ops_per_step: result.ops_per_step,
+                receipt_version: result.receipt_version,
+            }
+            .eip712_hash_struct(),
+            Payload::Settle { job } => eip712::Settle {
+                sender,
+                nonce,
+                job: *job,
+            }
+            .eip712_hash_struct(),
+            Payload::Expire { job } => eip712::Expire {
+                sender,
+                nonce,
+                job: *job,
+            }
+            .eip712_hash_struct(),
+            Payload::Cancel { job } => eip712::Cancel {
+                sender,
+                nonce,
+                job: *job,
+            }
+            .eip712_hash_struct(),
+            Payload::Challenge {
+                job,
+                trace_root,
+                bond,
+            } => eip712::Challenge {
+                sender,
+                nonce,
+                job: *job,
+                trace_root: trace_root.0.into(),
+                bond: *bond,
+            }
+            .eip712_hash_struct(),
+            Payload::Bisect {
+                dispute,
+                left,
+                right,
+            } => eip712::Bisect {
+                sender,
+                nonce,
+                dispute: *dispute,
+                left: left.0.into(),
+                right: right.0.into(),
+            }
+            .eip712_hash_struct(),
+            Payload::Rule { dispute, evidence } => eip712::Rule {
+                sender,
+                nonce,
+                dispute: *dispute,
+                evidence: evidence.clone(),
+            }
+            .eip712_hash_struct(),
+            Payload::ClaimTimeout { dispute } => eip712::ClaimTimeout {
+                sender,
+                nonce,
+                dispute: *dispute,
+            }
+            .eip712_hash_struct(),
+            // --- end market/dispute ---
         };
         Hash(h.0)
     }

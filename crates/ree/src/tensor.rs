@@ -87,6 +87,27 @@ impl Tensor {
         (self.shape, self.data)
     }
 
+    /// The elements as little-endian IEEE-754 bytes (what a referee transaction carries).
+    pub fn to_le_bytes(&self) -> Vec<u8> {
+        self.data.iter().flat_map(|v| v.to_bits().to_le_bytes()).collect()
+    }
+
+    /// Rebuild a tensor from [`Tensor::to_le_bytes`] output; errors when the byte count does not
+    /// match the shape.
+    pub fn from_le_bytes(shape: Vec<usize>, bytes: &[u8]) -> Result<Tensor, ReeError> {
+        if bytes.len() % 4 != 0 {
+            return Err(ReeError::Replay(format!(
+                "tensor bytes: {} is not a multiple of 4",
+                bytes.len()
+            )));
+        }
+        let data = bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_bits(u32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+            .collect();
+        Tensor::new(shape, data)
+    }
+
     /// Number of elements.
     pub fn len(&self) -> usize {
         self.data.len()

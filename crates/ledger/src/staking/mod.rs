@@ -150,6 +150,14 @@ pub(crate) fn unbond(ex: &mut Exec<'_>, sender: &Address, amount: u128) -> Resul
             requested: amount,
         });
     }
+    // market (issue 4): stake locked as job collateral cannot be unbonded.
+    let locked = crate::market::locked(ex, sender)?;
+    if rec.bonded - amount < locked {
+        return Err(LedgerError::InsufficientStake {
+            bonded: rec.bonded.saturating_sub(locked),
+            requested: amount,
+        });
+    }
     let max = params.max_unbondings as usize;
     if rec.unbonding.len() >= max {
         return Err(LedgerError::TooManyUnbondings(max));
@@ -234,6 +242,42 @@ pub(crate) fn slash(
         reason: reason.to_string(),
     });
     Ok(slashed)
+}
+
+/// Like [`slash`], but `share_bps` of the slashed amount (rounded down) goes to `to` instead of
+/// being burned (market disputes pay the winner); the rest is burned. Returns (slashed, paid).
+pub(crate) fn slash_to(
+    ex: &mut Exec<'_>,
+    who: &Address,
+    amount: u128,
+    to: Option<&Address>,
+    share_bps: u32,
+    reason: &str,
+) -> Result<(u128, u128), LedgerError> {
+    let Some(to) = to else {
+        return Ok((slash(ex, who, amount, reason)?, 0));
+    };
+    let target = amount.min(stake_record(ex, who)?.total()?);
+    let pay = math::mul_div(target, u128::from(share_bps), 10_000, math::Rounding::Down)?;
+    // Take the winner's part out of the stake as a plain move, then slash (burn) the rest.
+    let mut rec = stake_record(ex, who)?;
+    let mut left = pay;
+    let from_bonded = left.min(rec.bonded);
+    rec.bonded -= from_bonded;
+    left -= from_bonded;
+    for e in rec.unbonding.iter_mut().rev() {
+        let take = left.min(e.amount);
+        e.amount -= take;
+        left -= take;
+    }
+    rec.unbonding.retain(|e| e.amount > 0);
+    put_record(ex, who, &rec);
+    if pay > 0 {
+        let token = ex.state().params().staking_token;
+        tokens::move_balance(ex, &staking_account(), to, token, pay)?;
+    }
+    let burned = slash(ex, who, target - pay, reason)?;
+    Ok((pay + burned, pay))
 }
 
 /// Set `a`'s bonded stake at genesis (the tokens must already be in the module account).

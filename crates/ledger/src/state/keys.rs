@@ -32,6 +32,17 @@ pub const STAKE: u8 = 0x05;
 /// Prefix of genesis validator keys.
 pub const VALIDATOR: u8 = 0x06;
 
+// --- amm (issue 5) ---
+/// Prefix of amm pools: `0x40 ‖ pool u32` → [`Pool`](crate::amm::Pool) record.
+pub const AMM_POOL: u8 = 0x40;
+/// Prefix of amm LP shares: `0x41 ‖ pool u32 ‖ address(20)` → u128 (absent = 0).
+pub const AMM_LP: u8 = 0x41;
+/// Prefix of the amm pair index: `0x42 ‖ token0 u32 ‖ token1 u32` → pool u32.
+pub const AMM_PAIR: u8 = 0x42;
+/// Prefix of amm TWAP observations: `0x43 ‖ pool u32` → n × (seconds u64 ‖ 2 × u256).
+pub const AMM_OBS: u8 = 0x43;
+/// Key of the amm pool count: `0x44` → u32.
+pub const AMM_META: u8 = 0x44;
 // --- oracle, treasury, dollar (issue 5) ---
 /// Prefix of oracle feeds: `0x70 ‖ name` → [`Feed`](crate::oracle::Feed) record.
 pub const ORACLE: u8 = 0x70;
@@ -78,17 +89,13 @@ pub const BURN: u8 = 0x53;
 pub const SAVINGS: u8 = 0x54;
 // --- end vault, vesting, governance, burn, savings ---
 
-// --- amm (issue 5) ---
-/// Prefix of amm pools: `0x40 ‖ pool u32` → [`Pool`](crate::amm::Pool) record.
-pub const AMM_POOL: u8 = 0x40;
-/// Prefix of amm LP shares: `0x41 ‖ pool u32 ‖ address(20)` → u128 (absent = 0).
-pub const AMM_LP: u8 = 0x41;
-/// Prefix of the amm pair index: `0x42 ‖ token0 u32 ‖ token1 u32` → pool u32.
-pub const AMM_PAIR: u8 = 0x42;
-/// Prefix of amm TWAP observations: `0x43 ‖ pool u32` → n × (seconds u64 ‖ 2 × u256).
-pub const AMM_OBS: u8 = 0x43;
-/// Key of the amm pool count: `0x44` → u32.
-pub const AMM_META: u8 = 0x44;
+// --- market/dispute (issue 4) ---
+/// Prefix of the market: jobs, job count, locked stake, reputation (see [`crate::market`]).
+pub const MARKET: u8 = crate::market::PREFIX;
+/// Prefix of disputes (see [`crate::market::dispute`]).
+pub const DISPUTE: u8 = crate::market::dispute::PREFIX;
+// --- end market/dispute ---
+
 /// Key of the chain id.
 pub const META_CHAIN_ID: &[u8] = b"\x00chain_id";
 /// Key of the last applied block height.

@@ -314,12 +314,13 @@ impl State {
     pub fn check_invariants(&self) -> Result<(), LedgerError> {
         crate::tokens::check_invariants(self)?;
         crate::staking::check_invariants(self)?;
+        crate::amm::check_invariants(self)?; // amm (issue 5)
         crate::treasury::check_invariants(self)?; // treasury (issue 5)
         crate::dollar::check_invariants(self)?; // dollar (issue 5)
         crate::vault::check_invariants(self)?; // vault (issue 5)
         crate::vesting::check_invariants(self)?; // vesting (issue 5)
         crate::governance::check_invariants(self)?; // governance (issue 5)
-        crate::amm::check_invariants(self)?; // amm (issue 5)
+        crate::market::check_invariants(self)?; // market/dispute (issue 4)
         Ok(())
     }
 }
