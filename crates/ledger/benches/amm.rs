@@ -10,6 +10,8 @@
 //!
 //! `cargo bench -p verity-ledger --bench amm` (one core: the ledger is single-threaded).
 //! `VERITY_BENCH_SWAPS` sets the number of swaps per round (default 20,000).
+// Benchmarks measure wall-clock time (crates/ledger/clippy.toml bans clocks in the ledger itself).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 use criterion::Criterion;
 use std::hint::black_box;
