@@ -365,3 +365,101 @@ fn batch_submit_admits_in_order_and_reports_each_refusal() {
         .shutdown()
         .expect("clean shutdown");
 }
+
+#[test]
+fn clean_shutdown_keeps_every_acknowledged_tx_and_a_restart_resumes() {
+    let keys: Vec<SecretKey> = (1..=3u8)
+        .map(|i| secret_key_from_bytes([i; 32]).expect("small constants are valid keys"))
+        .collect();
+    let addrs: Vec<Address> = keys.iter().map(address_of).collect();
+    let genesis = Genesis::dev(&addrs);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = || {
+        let mut c = NodeConfig::new(
+            dir.path(),
+            Some(genesis.clone()),
+            "127.0.0.1:0".parse().expect("addr"),
+        );
+        c.block_time = Duration::from_millis(20);
+        c
+    };
+    let node = verity_node::start(config()).expect("node starts");
+    let c = ApiClient::new(&node.url());
+    let chain_id = c.status().expect("status").chain_id;
+    let token = c.account(&addrs[0]).expect("account").balances[0].token;
+    let txs: Vec<SignedTransaction> = (0..300)
+        .map(|nonce| {
+            let tx = Transaction {
+                chain_id,
+                sender: addrs[0],
+                nonce,
+                payload: Payload::Transfer {
+                    to: addrs[1],
+                    token,
+                    amount: 1,
+                },
+            };
+            SignedTransaction::sign(tx, &keys[0])
+        })
+        .collect();
+    assert_eq!(c.submit_txs(&txs[..150]).expect("batch").accepted, 150);
+    let acked = c
+        .tx(&txs[149].hash(), Some(Duration::from_secs(10)))
+        .expect("lookup");
+    assert_eq!(acked.status, TxState::Committed);
+    // More in flight while shutting down: they may or may not make it, but nothing acked is lost.
+    assert_eq!(c.submit_txs(&txs[150..]).expect("batch").accepted, 150);
+    let acked_hashes: Vec<_> = txs
+        .iter()
+        .filter(|t| {
+            c.tx(&t.hash(), None)
+                .map(|r| r.status == TxState::Committed)
+                .unwrap_or(false)
+        })
+        .map(|t| t.hash())
+        .collect();
+    assert!(acked_hashes.len() >= 150);
+    let height = c.status().expect("status").height;
+    node.shutdown().expect("clean shutdown");
+    assert!(c.status().is_err(), "the port is closed after shutdown");
+
+    let node = verity_node::start(config()).expect("restart on the same data dir");
+    let c = ApiClient::new(&node.url());
+    let status = c.status().expect("status");
+    assert!(
+        status.height >= height,
+        "resumed at {} < {height}",
+        status.height
+    );
+    for h in &acked_hashes {
+        assert_eq!(
+            c.tx(h, None).expect("lookup").status,
+            TxState::Committed,
+            "acknowledged {h} lost"
+        );
+    }
+    let nonce = c.account(&addrs[0]).expect("account").nonce;
+    assert!(nonce as usize >= acked_hashes.len());
+    // The chain continues from where it stopped.
+    let next = SignedTransaction::sign(
+        Transaction {
+            chain_id,
+            sender: addrs[0],
+            nonce,
+            payload: Payload::Transfer {
+                to: addrs[1],
+                token,
+                amount: 1,
+            },
+        },
+        &keys[0],
+    );
+    let h = c.submit_tx(&next).expect("admitted");
+    assert_eq!(
+        c.tx(&h, Some(Duration::from_secs(10)))
+            .expect("lookup")
+            .status,
+        TxState::Committed
+    );
+    node.shutdown().expect("clean shutdown");
+}
