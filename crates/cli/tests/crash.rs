@@ -45,7 +45,7 @@ fn start(data: &std::path::Path) -> NodeProc {
         "--json",
         "devnet",
         "--data-dir",
-        data.to_str().unwrap(),
+        data.to_str().expect("temp paths are UTF-8"),
         "--http",
         "127.0.0.1:0",
         "--block-time-ms",
@@ -82,11 +82,20 @@ fn stream(
                 k,
             );
             amount += 1;
-            let (status, v) = post_raw(&url, "/v1/tx", &serde_json::to_vec(&tx).unwrap());
+            let (status, v) = post_raw(
+                &url,
+                "/v1/tx",
+                &serde_json::to_vec(&tx).expect("a transaction serialises"),
+            );
             match status {
                 200 => {
                     nonces[i] += 1;
-                    hashes.push(v["hash"].as_str().unwrap().to_string());
+                    hashes.push(
+                        v["hash"]
+                            .as_str()
+                            .expect("an admitted tx has a hash")
+                            .to_string(),
+                    );
                 }
                 0 => return, // the node is gone
                 s => panic!("a valid transfer was refused with {s}: {v}"),
@@ -96,7 +105,10 @@ fn stream(
             let (status, v) = get(&url, &format!("/v1/tx/{h}?wait_ms=5000"));
             match status {
                 200 if v["status"] == "committed" => {
-                    acked.lock().unwrap().push((h, v["receipt"].clone()));
+                    acked
+                        .lock()
+                        .expect("the ack list lock is never poisoned")
+                        .push((h, v["receipt"].clone()));
                 }
                 0 => return,
                 _ => {}

@@ -285,7 +285,10 @@ fn sigterm_then_restart_resumes_and_node_verify_replays() {
     assert!(ok, "{sent}");
     let hash = sent["hash"].as_str().unwrap().to_string();
     let (_, status1) = cli(&node, &["status"], &[]);
-    assert!(node.terminate(), "SIGTERM gives a clean shutdown with exit code 0");
+    assert!(
+        node.terminate(),
+        "SIGTERM gives a clean shutdown with exit code 0"
+    );
     drop(node);
 
     let node = NodeProc::devnet(&data);
