@@ -129,6 +129,68 @@ pub const ROUTES: &[Route] = &[
         path: crate::savings::ORACLE,
         summary: "Oracle feed: reporters, latest reports, median, staleness",
     },
+    // --- vault, vesting, governance, savings (issue 5) ---
+    Route {
+        method: "GET",
+        path: crate::economy::VAULT,
+        summary: "sAID vault: total assets (idle + deployed + accrued), supply, share price, cooldown",
+    },
+    Route {
+        method: "GET",
+        path: crate::economy::VAULT_POSITION,
+        summary: "A holder's sAID shares, their value, maxWithdraw/maxRedeem, pending exits",
+    },
+    Route {
+        method: "GET",
+        path: crate::economy::VESTING,
+        summary: "Vesting schedules of an address with vested and claimable amounts",
+    },
+    Route {
+        method: "GET",
+        path: crate::economy::GOV,
+        summary: "Governance: config, total ve power, governable parameters, proposals",
+    },
+    Route {
+        method: "GET",
+        path: crate::economy::GOV_ACCOUNT,
+        summary: "An account's vote-escrow lock and power now",
+    },
+    Route {
+        method: "GET",
+        path: crate::economy::SAVINGS,
+        summary: "An account's auto-savings policy and waiting dust",
+    },
+    // --- marketplace (issue 4) ---
+    Route {
+        method: "PUT",
+        path: crate::market::BLOB,
+        summary: "Store a blob; the path is the blake3 of the body (400 on mismatch, 413 over the limit)",
+    },
+    Route {
+        method: "GET",
+        path: crate::market::BLOB,
+        summary: "A stored blob's bytes (404 when absent)",
+    },
+    Route {
+        method: "GET",
+        path: crate::market::JOBS,
+        summary: "Marketplace jobs, filtered by status/provider/buyer, paginated",
+    },
+    Route {
+        method: "GET",
+        path: crate::market::JOB,
+        summary: "One job: terms, bids, winner, commit, disputes",
+    },
+    Route {
+        method: "GET",
+        path: crate::market::DISPUTES,
+        summary: "Disputes, paginated",
+    },
+    Route {
+        method: "GET",
+        path: crate::market::DISPUTE,
+        summary: "One dispute: phase, range, rounds, deadline, ruling",
+    },
 ];
 
 /// Fill a path template: `fill(TX, &[hash])` → `/v1/tx/0x…`.

@@ -83,6 +83,21 @@ enum Command {
     /// Oracle feeds: report (authorised reporters) and show.
     #[command(subcommand)]
     Oracle(cmd::tbill::OracleCmd),
+    // --- vault, vesting, governance, savings, burn (issue 5) ---
+    /// The sAID vault: deposit, request-withdraw, claim, show.
+    #[command(subcommand)]
+    Vault(cmd::economy::VaultCmd),
+    /// Vesting schedules: show, claim.
+    #[command(subcommand)]
+    Vesting(cmd::economy::VestingCmd),
+    /// Vote-escrow governance: lock, propose, vote, execute, show.
+    #[command(subcommand)]
+    Gov(cmd::economy::GovCmd),
+    /// Auto-savings policy: set, show.
+    #[command(subcommand)]
+    Savings(cmd::economy::SavingsCmd),
+    /// Buy back VTY with the protocol fees of one token, burn 70% (anyone).
+    Buyback(cmd::economy::BuybackArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -114,6 +129,12 @@ fn main() -> std::process::ExitCode {
         Command::Tbill(c) => cmd::tbill::run(&ctx, c),
         Command::Aid(c) => cmd::aid::run(&ctx, c),
         Command::Oracle(c) => cmd::tbill::run_oracle(&ctx, c),
+        // --- vault, vesting, governance, savings, burn (issue 5) ---
+        Command::Vault(c) => cmd::economy::run_vault(&ctx, c),
+        Command::Vesting(c) => cmd::economy::run_vesting(&ctx, c),
+        Command::Gov(c) => cmd::economy::run_gov(&ctx, c),
+        Command::Savings(c) => cmd::economy::run_savings(&ctx, c),
+        Command::Buyback(a) => cmd::economy::run_buyback(&ctx, a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -30,6 +30,7 @@ use crate::core::{NodeCore, TxLookup};
 use crate::error::SubmitError;
 use crate::run::Shared;
 
+mod economy; // issue 5: vault, vesting, governance, savings policy routes
 mod markets; // issue 5: pools and quotes
 mod savings; // issue 5: oracle, TBILL, AID routes
 
@@ -86,7 +87,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     // reset connection; only bodies past that are cut off mid-read.
     let tx_limit = shared.limits.max_tx_body.max(HARD_BODY_LIMIT);
     let batch_limit = shared.limits.max_batch_body;
-    markets::routes(savings::routes(Router::new())) // issue 5: markets; oracle, TBILL, AID
+    markets::routes(savings::routes(economy::routes(Router::new()))) // issue 5: markets; oracle, TBILL, AID; vault, vesting, gov, savings
         .route(
             routes::SUBMIT_TX,
             post(submit_tx).layer(DefaultBodyLimit::max(tx_limit)),

@@ -55,6 +55,17 @@ pub enum CalcCommand {
         #[arg(long)]
         leap_year: bool,
     },
+    // --- governance (issue 5) ---
+    /// Vote-escrow power of locking AMOUNT VTY for LOCK_DAYS (Curve: whole weeks, ≤ 4 years,
+    /// power = amount / MAXTIME × lock seconds, decaying linearly).
+    VePower {
+        /// Decimal VTY, e.g. 1000.
+        #[arg(long)]
+        amount: String,
+        /// Lock length in days (≤ 1460).
+        #[arg(long)]
+        lock_days: u64,
+    },
 }
 
 fn check_fee(fee_bps: u16) -> anyhow::Result<()> {
@@ -113,5 +124,8 @@ pub fn run(ctx: &Ctx, cmd: CalcCommand) -> anyhow::Result<()> {
             days,
             leap_year,
         } => super::tbill::calc(ctx, &discount_rate, days, leap_year),
+        CalcCommand::VePower { amount, lock_days } => {
+            super::economy::calc_ve_power(ctx, &amount, lock_days)
+        }
     }
 }
