@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-const BANNED: [&str; 9] = [
+const BANNED: [&str; 8] = [
     "f32",
     "f64",
     "HashMap",
@@ -12,7 +12,6 @@ const BANNED: [&str; 9] = [
     "Instant",
     "rand::",
     "thread_rng",
-    "std::env::var",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
