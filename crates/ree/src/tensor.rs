@@ -95,7 +95,7 @@ impl Tensor {
     /// Rebuild a tensor from [`Tensor::to_le_bytes`] output; errors when the byte count does not
     /// match the shape.
     pub fn from_le_bytes(shape: Vec<usize>, bytes: &[u8]) -> Result<Tensor, ReeError> {
-        if bytes.len() % 4 != 0 {
+        if !bytes.len().is_multiple_of(4) {
             return Err(ReeError::Replay(format!(
                 "tensor bytes: {} is not a multiple of 4",
                 bytes.len()

@@ -321,14 +321,24 @@ pub(crate) fn challenge(
     let p = MarketParams::DEFAULT;
     let mut j = load(ex, job_id)?;
     if j.status != JobStatus::Committed {
-        return Err(derr(format!("job {job_id} is {:?}, not committed", j.status)));
+        return Err(derr(format!(
+            "job {job_id} is {:?}, not committed",
+            j.status
+        )));
     }
-    let c = j.commit.clone().ok_or_else(|| derr("committed job without commit"))?;
+    let c = j
+        .commit
+        .clone()
+        .ok_or_else(|| derr("committed job without commit"))?;
     let end = super::challenge_end(&j).ok_or_else(|| derr("challenge window overflows"))?;
     if ex.now >= end {
-        return Err(derr(format!("job {job_id}'s challenge window closed at {end}")));
+        return Err(derr(format!(
+            "job {job_id}'s challenge window closed at {end}"
+        )));
     }
-    let provider = j.provider.ok_or_else(|| derr("committed job without provider"))?;
+    let provider = j
+        .provider
+        .ok_or_else(|| derr("committed job without provider"))?;
     if *sender == provider {
         return Err(derr("the provider cannot challenge itself"));
     }
@@ -397,13 +407,22 @@ pub(crate) fn bisect(
     let mut d = load_d(ex, id)?;
     let s = side(&d, sender)?;
     if !matches!(d.phase, Phase::Steps | Phase::Leaves) {
-        return Err(derr(format!("dispute {id} is not bisecting (phase {:?})", d.phase)));
+        return Err(derr(format!(
+            "dispute {id} is not bisecting (phase {:?})",
+            d.phase
+        )));
     }
     if ex.height > d.deadline {
-        return Err(derr(format!("dispute {id}'s round deadline {} passed", d.deadline)));
+        return Err(derr(format!(
+            "dispute {id}'s round deadline {} passed",
+            d.deadline
+        )));
     }
     if d.moves[s].is_some() {
-        return Err(derr(format!("out of turn: already moved in round {}", d.rounds + 1)));
+        return Err(derr(format!(
+            "out of turn: already moved in round {}",
+            d.rounds + 1
+        )));
     }
     let l = left_size(d.size);
     let wrap = |x: &Hash, m: u64| if m == 1 { leaf_node(&x.0) } else { x.0 };
@@ -442,7 +461,11 @@ pub(crate) fn bisect(
             dispute: id,
             round: d.rounds,
             phase: format!("{:?}", d.phase),
-            step: if d.phase == Phase::Steps { d.lo } else { d.step },
+            step: if d.phase == Phase::Steps {
+                d.lo
+            } else {
+                d.step
+            },
             lo: d.lo,
             size: d.size,
         });
@@ -457,11 +480,7 @@ fn hex_hash(h: &Hash) -> Hash32 {
 
 /// Check `ev` against the agreed leaves before the disputed one; on success return whether the
 /// replay reproduces the sender's own leaf.
-pub fn judge(
-    d: &Dispute,
-    s: usize,
-    ev: &Evidence,
-) -> Result<bool, LedgerError> {
+pub fn judge(d: &Dispute, s: usize, ev: &Evidence) -> Result<bool, LedgerError> {
     if ev.inputs.len() != ev.sources.len() {
         return Err(derr("one source per input is needed"));
     }
@@ -509,10 +528,12 @@ pub fn judge(
         tensors.push(t);
         hashes.push(th);
     }
-    Ok(match verity_ree::replay::replay_op(&ev.op, &tensors, &hashes) {
-        Ok(leaf) => leaf == d.leaf_value[s].0,
-        Err(_) => false,
-    })
+    Ok(
+        match verity_ree::replay::replay_op(&ev.op, &tensors, &hashes) {
+            Ok(leaf) => leaf == d.leaf_value[s].0,
+            Err(_) => false,
+        },
+    )
 }
 
 /// `Rule` handler: a party's evidence at the disputed leaf.
@@ -525,10 +546,16 @@ pub(crate) fn rule(
     let mut d = load_d(ex, id)?;
     let s = side(&d, sender)?;
     if d.phase != Phase::Rule {
-        return Err(derr(format!("dispute {id} is not at its ruling (phase {:?})", d.phase)));
+        return Err(derr(format!(
+            "dispute {id} is not at its ruling (phase {:?})",
+            d.phase
+        )));
     }
     if ex.height > d.deadline {
-        return Err(derr(format!("dispute {id}'s ruling deadline {} passed", d.deadline)));
+        return Err(derr(format!(
+            "dispute {id}'s ruling deadline {} passed",
+            d.deadline
+        )));
     }
     if d.verdicts[s].is_some() {
         return Err(derr("out of turn: evidence already submitted"));

@@ -266,7 +266,10 @@ pub fn locked(s: &impl Store, a: &Address) -> Result<u128, LedgerError> {
 }
 
 fn set_locked(ex: &mut Exec<'_>, a: &Address, v: u128) {
-    ex.put(&addr_key(b'l', a), (v > 0).then(|| v.to_be_bytes().to_vec()));
+    ex.put(
+        &addr_key(b'l', a),
+        (v > 0).then(|| v.to_be_bytes().to_vec()),
+    );
 }
 
 /// Market reputation of `a` (0 when unknown).
@@ -347,13 +350,21 @@ pub(crate) fn post_job(
     }
     tokens::token_info(ex, t.token)?;
     let overflow = || LedgerError::Math(verity_primitives::MathError::Overflow);
-    let bid_close = ex.now.checked_add_ms(t.bid_window_ms).ok_or_else(overflow)?;
+    let bid_close = ex
+        .now
+        .checked_add_ms(t.bid_window_ms)
+        .ok_or_else(overflow)?;
     let deadline = ex.now.checked_add_ms(t.deadline_ms).ok_or_else(overflow)?;
     tokens::move_balance(ex, sender, &market_account(), t.token, t.escrow)?;
     let id = job_count(ex)?;
     ex.put(
         COUNT_KEY,
-        Some(id.checked_add(1).ok_or_else(overflow)?.to_be_bytes().to_vec()),
+        Some(
+            id.checked_add(1)
+                .ok_or_else(overflow)?
+                .to_be_bytes()
+                .to_vec(),
+        ),
     );
     let j = Job {
         id,
@@ -512,7 +523,10 @@ pub(crate) fn commit(
         return Err(err(format!("job {id} is not assigned to {sender}")));
     }
     if ex.now > j.deadline {
-        return Err(err(format!("job {id}'s deadline {} has passed", j.deadline)));
+        return Err(err(format!(
+            "job {id}'s deadline {} has passed",
+            j.deadline
+        )));
     }
     if c.steps < 2 || c.ops_per_step < 2 {
         return Err(err("a commit needs at least 2 steps and 2 leaves per step"));
@@ -560,7 +574,9 @@ pub(crate) fn settle(ex: &mut Exec<'_>, id: u64) -> Result<(), LedgerError> {
             ex.now
         )));
     }
-    let provider = j.provider.ok_or_else(|| err("committed job without provider"))?;
+    let provider = j
+        .provider
+        .ok_or_else(|| err("committed job without provider"))?;
     let token = j.terms.token;
     let fee = mul_div(
         j.price,
@@ -600,10 +616,16 @@ pub(crate) fn expire(ex: &mut Exec<'_>, id: u64) -> Result<(), LedgerError> {
     let mut j = load(ex, id)?;
     close_if_due(ex, &mut j)?;
     if !matches!(j.status, JobStatus::Open | JobStatus::Assigned) {
-        return Err(err(format!("job {id} is {:?}; only uncommitted jobs expire", j.status)));
+        return Err(err(format!(
+            "job {id} is {:?}; only uncommitted jobs expire",
+            j.status
+        )));
     }
     if ex.now <= j.deadline {
-        return Err(err(format!("job {id}'s deadline {} has not passed", j.deadline)));
+        return Err(err(format!(
+            "job {id}'s deadline {} has not passed",
+            j.deadline
+        )));
     }
     let refund = j.terms.escrow;
     tokens::move_balance(ex, &market_account(), &j.buyer, j.terms.token, refund)?;
@@ -637,7 +659,10 @@ pub(crate) fn cancel(ex: &mut Exec<'_>, sender: &Address, id: u64) -> Result<(),
     }
     close_if_due(ex, &mut j)?;
     if j.status != JobStatus::Open {
-        return Err(err(format!("job {id} is {:?}; only open jobs cancel", j.status)));
+        return Err(err(format!(
+            "job {id} is {:?}; only open jobs cancel",
+            j.status
+        )));
     }
     let refund = j.terms.escrow;
     tokens::move_balance(ex, &market_account(), sender, j.terms.token, refund)?;
