@@ -55,12 +55,18 @@ fn calc_reproduces_uniswap_v2_vectors_offline() {
         &[],
     );
     assert!(!ok);
-    assert!(v["error"].as_str().unwrap().contains("liquidity"), "{v}");
+    assert!(
+        v["error"]
+            .as_str()
+            .expect("test value")
+            .contains("liquidity"),
+        "{v}"
+    );
 }
 
 #[test]
 fn devnet_pools_quote_and_routed_swap() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("test value");
     let node = NodeProc::devnet(&dir.path().join("chain"));
     let url = node.url.clone();
     let cli = |args: &[&str], env: &[(&str, &str)]| {
@@ -78,8 +84,8 @@ fn devnet_pools_quote_and_routed_swap() {
         .map(|p| {
             format!(
                 "{}/{}",
-                p["symbol0"].as_str().unwrap(),
-                p["symbol1"].as_str().unwrap()
+                p["symbol0"].as_str().expect("test value"),
+                p["symbol1"].as_str().expect("test value")
             )
         })
         .collect();
@@ -100,7 +106,13 @@ fn devnet_pools_quote_and_routed_swap() {
     );
     assert_eq!(status, 200, "{api}");
     assert_eq!(api["quote"]["total_out"], q["quote"]["total_out"]);
-    assert_eq!(q["quote"]["routes"][0]["path"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        q["quote"]["routes"][0]["path"]
+            .as_array()
+            .expect("test value")
+            .len(),
+        4
+    );
 
     let (_, k0) = node.account(0);
     let env = [("DEV0", k0.as_str())];
@@ -120,13 +132,21 @@ fn devnet_pools_quote_and_routed_swap() {
     );
     assert!(ok, "{r}");
     assert_eq!(r["receipt"]["status"], "Success", "{r}");
-    let quoted: u128 = q["quote"]["total_out"].as_str().unwrap().parse().unwrap();
-    let events = r["receipt"]["events"].as_array().unwrap();
+    let quoted: u128 = q["quote"]["total_out"]
+        .as_str()
+        .expect("test value")
+        .parse()
+        .expect("test value");
+    let events = r["receipt"]["events"].as_array().expect("test value");
     let routed = events
         .iter()
         .find_map(|e| e.get("RoutedSwap"))
         .expect("a RoutedSwap event");
-    let got: u128 = routed["amount_out"].as_str().unwrap().parse().unwrap();
+    let got: u128 = routed["amount_out"]
+        .as_str()
+        .expect("test value")
+        .parse()
+        .expect("test value");
     assert!(got >= quoted * 9950 / 10_000, "got {got}, quoted {quoted}");
 
     for bad in [

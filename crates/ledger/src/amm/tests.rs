@@ -107,8 +107,8 @@ impl TestChain {
             },
         );
         assert!(r.is_success(), "{r:?}");
-        let id = pool_count(&self.state).unwrap() - 1;
-        let p = pool(&self.state, id).unwrap();
+        let id = pool_count(&self.state).expect("test value") - 1;
+        let p = pool(&self.state, id).expect("test value");
         let (a0, a1) = if p.token0 == TokenId(a) {
             (ra, rb)
         } else {
@@ -163,12 +163,12 @@ fn v2_pool(r0: u128, r1: u128) -> (TestChain, PoolId) {
     let state = c.state.clone();
     let mut ex = Exec::new(&state, 99, Timestamp(c.time));
     let acct = pool_account(0);
-    tokens::move_balance(&mut ex, &user(0), &acct, TokenId(0), r0).unwrap();
-    tokens::move_balance(&mut ex, &user(0), &acct, TokenId(1), r1).unwrap();
-    pair_mint(&mut ex, 0, &user(0)).unwrap();
+    tokens::move_balance(&mut ex, &user(0), &acct, TokenId(0), r0).expect("test value");
+    tokens::move_balance(&mut ex, &user(0), &acct, TokenId(1), r1).expect("test value");
+    pair_mint(&mut ex, 0, &user(0)).expect("test value");
     ex.commit_tx();
     let ws = ex.into_write_set();
-    c.state.commit(&ws).unwrap();
+    c.state.commit(&ws).expect("test value");
     (c, 0)
 }
 
@@ -194,7 +194,7 @@ fn uniswap_v2_swap_test_cases() {
     ];
     for (i, (swap, r0, r1, expected)) in cases.into_iter().enumerate() {
         assert_eq!(
-            get_amount_out(swap, r0, r1, 30).unwrap(),
+            get_amount_out(swap, r0, r1, 30).expect("test value"),
             expected,
             "case {i}"
         );
@@ -233,10 +233,13 @@ fn uniswap_v2_optimistic_test_cases() {
 fn uniswap_v2_mint_and_burn() {
     // `mint`: 1 and 4 tokens → liquidity 2 (1000 locked); `burn`: 3/3, all but 1000 back.
     let (c, id) = v2_pool(E18, 4 * E18);
-    let p = pool(&c.state, id).unwrap();
+    let p = pool(&c.state, id).expect("test value");
     assert_eq!(p.total_supply, 2 * E18);
-    assert_eq!(lp_balance(&c.state, id, &user(0)).unwrap(), 2 * E18 - 1000);
-    assert_eq!(lp_balance(&c.state, id, &DEAD).unwrap(), 1000);
+    assert_eq!(
+        lp_balance(&c.state, id, &user(0)).expect("test value"),
+        2 * E18 - 1000
+    );
+    assert_eq!(lp_balance(&c.state, id, &DEAD).expect("test value"), 1000);
     assert_eq!((p.reserve0, p.reserve1), (E18, 4 * E18));
 
     let (mut c, id) = v2_pool(3 * E18, 3 * E18);
@@ -251,7 +254,7 @@ fn uniswap_v2_mint_and_burn() {
         },
     );
     assert!(r.is_success(), "{r:?}");
-    let p = pool(&c.state, id).unwrap();
+    let p = pool(&c.state, id).expect("test value");
     assert_eq!((p.reserve0, p.reserve1, p.total_supply), (1000, 1000, 1000));
     assert_eq!(c.state.balance(user(0), TokenId(0)), FUNDS - 1000);
     assert_eq!(c.state.balance(user(0), TokenId(1)), FUNDS - 1000);
@@ -270,23 +273,28 @@ fn uniswap_v2_price_cumulative() {
         f(&mut ex);
         ex.commit_tx();
         let ws = ex.into_write_set();
-        state.commit(&ws).unwrap();
+        state.commit(&ws).expect("test value");
     };
-    step(&mut state, t + 1, &|ex| pair_sync(ex, id).unwrap());
+    step(&mut state, t + 1, &|ex| {
+        pair_sync(ex, id).expect("test value")
+    });
     let initial = (U256::from(1u8) << 112, U256::from(1u8) << 112);
-    let p = pool(&state, id).unwrap();
+    let p = pool(&state, id).expect("test value");
     assert_eq!((p.price0_cumulative, p.price1_cumulative), initial);
     assert_eq!(p.timestamp_last, t + 1);
     step(&mut state, t + 10, &|ex| {
-        tokens::move_balance(ex, &user(0), &pool_account(id), TokenId(0), 3 * E18).unwrap();
-        pair_swap(ex, id, 0, E18, &user(0), &user(0)).unwrap();
+        tokens::move_balance(ex, &user(0), &pool_account(id), TokenId(0), 3 * E18)
+            .expect("test value");
+        pair_swap(ex, id, 0, E18, &user(0), &user(0)).expect("test value");
     });
-    let p = pool(&state, id).unwrap();
+    let p = pool(&state, id).expect("test value");
     let ten = U256::from(10u8);
     assert_eq!(p.price0_cumulative, initial.0 * ten);
     assert_eq!(p.price1_cumulative, initial.1 * ten);
-    step(&mut state, t + 20, &|ex| pair_sync(ex, id).unwrap());
-    let p = pool(&state, id).unwrap();
+    step(&mut state, t + 20, &|ex| {
+        pair_sync(ex, id).expect("test value")
+    });
+    let p = pool(&state, id).expect("test value");
     // encodePrice(6, 2) = [2·2^112/6, 6·2^112/2].
     let new0 = (U256::from(2 * E18) << 112) / U256::from(6 * E18);
     let new1 = (U256::from(6 * E18) << 112) / U256::from(2 * E18);
@@ -300,10 +308,10 @@ fn uniswap_v2_price_cumulative() {
         Timestamp((t + 1) * 1000),
         Timestamp((t + 20) * 1000),
     )
-    .unwrap();
+    .expect("test value");
     assert_eq!(tw.start_s, t);
     assert_eq!(tw.price0, (initial.0 * ten + new0 * ten) / U256::from(20u8));
-    assert!(tw.consult(&p, TokenId(1), 3 * E18).unwrap() > 3 * E18);
+    assert!(tw.consult(&p, TokenId(1), 3 * E18).expect("test value") > 3 * E18);
     assert!(
         twap::twap(
             &state,
@@ -322,9 +330,12 @@ fn exact_in_exact_out_and_multihop_through_handlers() {
     let p12 = c.pool_with(1, 2, 100, 5000 * E18, 500 * E18);
     let before0 = c.state.balance(user(1), TokenId(0));
     let before2 = c.state.balance(user(1), TokenId(2));
-    let pools_ = vec![pool(&c.state, p01).unwrap(), pool(&c.state, p12).unwrap()];
+    let pools_ = vec![
+        pool(&c.state, p01).expect("test value"),
+        pool(&c.state, p12).expect("test value"),
+    ];
     let path = vec![TokenId(0), TokenId(1), TokenId(2)];
-    let expect = amounts_out(&pools_, &path, 10 * E18).unwrap();
+    let expect = amounts_out(&pools_, &path, 10 * E18).expect("test value");
     let r = c.tx(
         user(1),
         Payload::SwapExactIn {
@@ -339,8 +350,11 @@ fn exact_in_exact_out_and_multihop_through_handlers() {
     assert_eq!(c.state.balance(user(1), TokenId(0)), before0 - 10 * E18);
     assert_eq!(c.state.balance(user(1), TokenId(2)), before2 + expect[2]);
     // Exact out: buy exactly 1 T2 with T0.
-    let pools_ = vec![pool(&c.state, p01).unwrap(), pool(&c.state, p12).unwrap()];
-    let need = amounts_in(&pools_, &path, E18).unwrap();
+    let pools_ = vec![
+        pool(&c.state, p01).expect("test value"),
+        pool(&c.state, p12).expect("test value"),
+    ];
+    let need = amounts_in(&pools_, &path, E18).expect("test value");
     let r = c.tx(
         user(1),
         Payload::SwapExactOut {
@@ -380,7 +394,10 @@ fn add_liquidity_uses_the_optimal_ratio_and_minimums() {
     assert!(r.is_success(), "{r:?}");
     assert_eq!(c.state.balance(user(1), TokenId(1)), FUNDS - 40 * E18);
     // Shares: min(10·S/100, 40·S/400) with S = 200e18 → 20e18.
-    assert_eq!(lp_balance(&c.state, id, &user(1)).unwrap(), 20 * E18);
+    assert_eq!(
+        lp_balance(&c.state, id, &user(1)).expect("test value"),
+        20 * E18
+    );
     let snap = c.snapshot();
     let r = c.tx(
         user(1),

@@ -241,11 +241,11 @@ fn donations_are_absorbed_like_v2_and_invariants_hold() {
         },
     );
     assert!(r.is_success());
-    let p = pool(&c.state, id).unwrap();
+    let p = pool(&c.state, id).expect("test value");
     assert_eq!(p.reserve0, 100 * E18);
     // The next exact-in swap of token1 still pays exactly getAmountOut; the donation is synced
     // into the reserves (to the LPs' benefit).
-    let out = get_amount_out(E18, p.reserve1, p.reserve0, 30).unwrap();
+    let out = get_amount_out(E18, p.reserve1, p.reserve0, 30).expect("test value");
     let r = c.tx(
         user(2),
         Payload::SwapExactIn {
@@ -256,7 +256,7 @@ fn donations_are_absorbed_like_v2_and_invariants_hold() {
         },
     );
     assert!(r.is_success(), "{r:?}");
-    let p = pool(&c.state, id).unwrap();
+    let p = pool(&c.state, id).expect("test value");
     assert_eq!(p.reserve0, 101 * E18 - out);
     assert_eq!(c.state.balance(pool_account(id), TokenId(0)), p.reserve0);
 }
@@ -305,7 +305,7 @@ proptest! {
         c.pool_with(1, 2, 5, 50 * E18, 50 * E18);
         c.pool_with(0, 2, 1000, 10 * E18, 70 * E18);
         for o in ops {
-            let ks: Vec<U256> = pools(&c.state).unwrap().iter()
+            let ks: Vec<U256> = pools(&c.state).expect("test value").iter()
                 .map(|p| U256::from(p.reserve0) * U256::from(p.reserve1)).collect();
             let later = c.later();
             let (payload, sender, is_swap) = match o {
@@ -318,7 +318,7 @@ proptest! {
                     pool: p.into(), amount_a_desired: a, amount_b_desired: b, amount_a_min: 0, amount_b_min: 0, deadline: later,
                 }, user(u), false),
                 Op::Remove { pool: p, frac, user: u } => {
-                    let held = lp_balance(&c.state, p.into(), &user(u)).unwrap();
+                    let held = lp_balance(&c.state, p.into(), &user(u)).expect("test value");
                     (Payload::RemoveLiquidity {
                         pool: p.into(), liquidity: held * u128::from(frac) / 100, amount_a_min: 0, amount_b_min: 0, deadline: later,
                     }, user(u), false)
@@ -326,7 +326,7 @@ proptest! {
             };
             let r = c.tx(sender, payload);
             if is_swap && r.is_success() {
-                for (p, k) in pools(&c.state).unwrap().iter().zip(ks) {
+                for (p, k) in pools(&c.state).expect("test value").iter().zip(ks) {
                     prop_assert!(U256::from(p.reserve0) * U256::from(p.reserve1) >= k, "k fell in pool {}", p.id);
                 }
             }
@@ -341,20 +341,25 @@ fn dev_genesis_has_the_savings_pools_and_a_route_to_tbill() {
         .map(|k| k.1)
         .collect();
     let state = State::from_genesis(&Genesis::dev(&accts)).expect("dev genesis");
-    state.check_invariants().unwrap();
-    let sym = |s: &str| state.token_by_symbol(s).unwrap().0;
+    state.check_invariants().expect("test value");
+    let sym = |s: &str| state.token_by_symbol(s).expect("test value").0;
     let (vty, aid, usdc, tbill) = (sym("VTY"), sym("AID"), sym("USDC"), sym("TBILL"));
     for (a, b) in [(vty, aid), (aid, usdc), (usdc, tbill)] {
-        let id = pool_for(&state, a, b).unwrap().expect("dev pool");
-        let p = pool(&state, id).unwrap();
+        let id = pool_for(&state, a, b)
+            .expect("test value")
+            .expect("dev pool");
+        let p = pool(&state, id).expect("test value");
         assert!(p.reserve0 > 0 && p.reserve1 > 0);
-        assert!(lp_balance(&state, id, &genesis::dev_provider()).unwrap() > 0);
+        assert!(lp_balance(&state, id, &genesis::dev_provider()).expect("test value") > 0);
     }
     // VTY → TBILL takes three hops; 1000 VTY at $0.05 is about 50 TBILL (less fees and impact).
-    let q = crate::router::quote(&state, vty, tbill, 1000 * E18).unwrap();
+    let q = crate::router::quote(&state, vty, tbill, 1000 * E18).expect("test value");
     assert_eq!(q.routes[0].path, vec![vty, aid, usdc, tbill]);
     assert!(q.total_out > 49 * E18 && q.total_out < 50 * E18, "{q:?}");
     // The TOML round trip keeps the [amm] section.
     let g = Genesis::dev(&accts);
-    assert_eq!(Genesis::from_toml_str(&g.to_toml_string()).unwrap(), g);
+    assert_eq!(
+        Genesis::from_toml_str(&g.to_toml_string()).expect("test value"),
+        g
+    );
 }

@@ -39,12 +39,12 @@ fn brute_paths(s: &State, n: u32, from: u32, to: u32) -> Vec<Vec<TokenId>> {
 fn brute_best(s: &State, paths: &[Vec<TokenId>], amount: u128) -> u128 {
     let pools: Vec<Vec<amm::Pool>> = paths
         .iter()
-        .map(|p| amm::path_pools(s, p).unwrap())
+        .map(|p| amm::path_pools(s, p).expect("test value"))
         .collect();
     let out = |i: usize, k: usize| -> u128 {
         let a = amount * k as u128 / STEPS as u128;
         amm::amounts_out(&pools[i], &paths[i], a)
-            .map(|v| *v.last().unwrap())
+            .map(|v| *v.last().expect("test value"))
             .unwrap_or(0)
     };
     let ids: Vec<Vec<u32>> = pools
@@ -93,7 +93,10 @@ fn brute_best(s: &State, paths: &[Vec<TokenId>], amount: u128) -> u128 {
     best
 }
 
-fn graph() -> impl Strategy<Value = (Vec<(u32, u32, u16, u128, u128)>, u128, u32, u32)> {
+/// A pool to create: (token a, token b, fee bps, reserve a, reserve b).
+type Edge = (u32, u32, u16, u128, u128);
+
+fn graph() -> impl Strategy<Value = (Vec<Edge>, u128, u32, u32)> {
     let pair = (
         0u32..5,
         0u32..5,
@@ -109,12 +112,12 @@ fn graph() -> impl Strategy<Value = (Vec<(u32, u32, u16, u128, u128)>, u128, u32
     )
 }
 
-fn build(edges: &[(u32, u32, u16, u128, u128)]) -> TestChain {
+fn build(edges: &[Edge]) -> TestChain {
     let mut c = TestChain::new(5);
     for &(a, b, fee, ra, rb) in edges {
         if a == b
             || amm::pool_for(&c.state, TokenId(a), TokenId(b))
-                .unwrap()
+                .expect("test value")
                 .is_some()
         {
             continue;
@@ -141,7 +144,7 @@ proptest! {
             prop_assert!(matches!(q, Err(LedgerError::NoRoute { .. })), "{q:?}");
             return Ok(());
         }
-        let q = q.unwrap();
+        let q = q.expect("test value");
         prop_assert_eq!(q.total_out, best);
         prop_assert!(q.routes.len() <= MAX_SPLITS);
         prop_assert!(q.amount_in_used() <= amount && amount - q.amount_in_used() < q.routes.len() as u128);
@@ -171,17 +174,17 @@ fn splitting_beats_the_best_single_path_on_thin_pools() {
     c.pool_with(0, 2, 30, 1_000 * E18, 1_000 * E18);
     c.pool_with(2, 1, 30, 1_000 * E18, 1_000 * E18);
     let amount = 300 * E18;
-    let q = quote(&c.state, TokenId(0), TokenId(1), amount).unwrap();
-    let direct = amm::get_amount_out(amount, 1_000 * E18, 1_000 * E18, 30).unwrap();
+    let q = quote(&c.state, TokenId(0), TokenId(1), amount).expect("test value");
+    let direct = amm::get_amount_out(amount, 1_000 * E18, 1_000 * E18, 30).expect("test value");
     assert_eq!(q.routes.len(), 2, "{q:?}");
     assert!(q.total_out > direct);
     // A tiny amount takes the direct pool only (one hop pays one fee).
-    let q = quote(&c.state, TokenId(0), TokenId(1), E18).unwrap();
+    let q = quote(&c.state, TokenId(0), TokenId(1), E18).expect("test value");
     assert_eq!(q.routes.len(), 1);
     assert_eq!(q.routes[0].path, vec![TokenId(0), TokenId(1)]);
     assert_eq!(
         q.total_out,
-        amm::get_amount_out(E18, 1_000 * E18, 1_000 * E18, 30).unwrap()
+        amm::get_amount_out(E18, 1_000 * E18, 1_000 * E18, 30).expect("test value")
     );
     assert_eq!(q.amount_in_used(), E18);
 }
@@ -191,7 +194,7 @@ fn routed_bad_input_fails_cleanly() {
     let mut c = TestChain::new(4);
     c.pool_with(0, 1, 30, 100 * E18, 100 * E18);
     let later = c.later();
-    let q = quote(&c.state, TokenId(0), TokenId(1), E18).unwrap();
+    let q = quote(&c.state, TokenId(0), TokenId(1), E18).expect("test value");
     let cases = [
         (
             Payload::SwapRouted {
@@ -281,7 +284,7 @@ fn execute_routed_from_rust_matches_quote() {
     let mut c = TestChain::new(3);
     c.pool_with(0, 1, 30, 500 * E18, 800 * E18);
     c.pool_with(1, 2, 30, 900 * E18, 300 * E18);
-    let q = quote(&c.state, TokenId(0), TokenId(2), 7 * E18).unwrap();
+    let q = quote(&c.state, TokenId(0), TokenId(2), 7 * E18).expect("test value");
     let state = c.state.clone();
     let mut ex = Exec::new(&state, state.height() + 1, Timestamp(c.time + 1000));
     let got = execute_routed(
@@ -292,10 +295,10 @@ fn execute_routed_from_rust_matches_quote() {
         7 * E18,
         q.total_out,
     )
-    .unwrap();
+    .expect("test value");
     assert_eq!(got, q);
     assert_eq!(
-        tokens::balance(&ex, &user(1), TokenId(2)).unwrap(),
+        tokens::balance(&ex, &user(1), TokenId(2)).expect("test value"),
         FUNDS + q.total_out
     );
     assert!(matches!(
