@@ -6,9 +6,9 @@
 pub mod client;
 pub mod codes;
 pub mod economy; // issue 5: vault, vesting, governance, savings policy
+pub mod markets; // issue 5: amm pools and router quotes
 pub mod openapi;
 pub mod routes;
-pub mod markets; // issue 5: amm pools and router quotes
 pub mod savings; // issue 5: oracle, TBILL, AID
 pub mod types;
 
