@@ -4,6 +4,8 @@
 //! that `verity aid verify-proof` accepts and rejects once tampered; bad requests get clear
 //! errors (404 for unknown feeds / non-holders, a failed receipt for an unauthorised reporter).
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 mod common;
 
 use common::{NodeProc, get, run_cli, run_json};

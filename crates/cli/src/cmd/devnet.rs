@@ -62,6 +62,13 @@ pub fn run(ctx: &Ctx, args: DevnetArgs) -> anyhow::Result<()> {
     for (i, (k, a)) in accounts.iter().enumerate() {
         text.push_str(&format!("  #{i:<3} {a}  {}\n", secret_hex(k)));
     }
+    // issue 5: the oracle reporter that may post TBILL_YIELD (verity oracle report).
+    let reporter = verity_ledger::genesis::dev_secret_named(verity_ledger::oracle::DEV_REPORTER);
+    let reporter_addr = verity_ledger::address_of(&reporter);
+    text.push_str(&format!(
+        "Oracle reporter (TBILL_YIELD): {reporter_addr}  {}\n",
+        secret_hex(&reporter)
+    ));
     text.push_str("Try: DEV0=<key #0> verity send --private-key-env DEV0 --to <address> --amount 1.5 --token VTY");
     serve(
         ctx,
@@ -69,6 +76,10 @@ pub fn run(ctx: &Ctx, args: DevnetArgs) -> anyhow::Result<()> {
         Some(genesis),
         args.http,
         &args.tuning,
-        Some((json!({"accounts": listed}), text)),
+        Some((
+            json!({"accounts": listed,
+                   "oracle_reporter": {"address": reporter_addr, "private_key": secret_hex(&reporter)}}),
+            text,
+        )),
     )
 }

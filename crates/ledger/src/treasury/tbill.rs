@@ -205,6 +205,28 @@ mod tests {
     }
 
     #[test]
+    fn published_short_bill_auctions() {
+        // Bloomberg/AP auction reports: "$10,000 bill selling for $9,996.33, return 0.147%"
+        // (3-month, 0.145% discount) and "$9,991.41, 0.173%" (6-month, 0.17% discount).
+        let x = quote(parse_e18("0.145").unwrap(), 91, false).unwrap();
+        assert_eq!(
+            (
+                format_e18(x.price_e18, 4),
+                format_e18(x.investment_rate_e18, 3)
+            ),
+            ("99.9633".into(), "0.147".into())
+        );
+        let x = quote(parse_e18("0.17").unwrap(), 182, false).unwrap();
+        assert_eq!(
+            (
+                format_e18(x.price_e18, 4),
+                format_e18(x.investment_rate_e18, 3)
+            ),
+            ("99.9141".into(), "0.173".into())
+        );
+    }
+
+    #[test]
     fn parse_and_format() {
         assert_eq!(parse_e18("4.975"), Ok(4_975_000_000_000_000_000));
         assert_eq!(parse_e18(".5"), Ok(500_000_000_000_000_000));
