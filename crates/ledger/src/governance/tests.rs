@@ -95,24 +95,24 @@ fn lock_rules_are_enforced() {
     let t0 = now_s(&e);
     let lock = |e: &mut Env, amt, t| e.run(|ex| create_lock(ex, &a, TokenId(0), amt, t));
     assert_eq!(
-        lock(&mut e, 0, t0 + WEEK * 2).unwrap_err(),
+        lock(&mut e, 0, t0 + WEEK * 2).expect_err("should fail"),
         LedgerError::ZeroAmount
     );
     assert!(
         matches!(
-            lock(&mut e, VTY, t0 + 100).unwrap_err(),
+            lock(&mut e, VTY, t0 + 100).expect_err("should fail"),
             LedgerError::Lock(_)
         ),
         "rounds to now"
     );
     assert!(matches!(
-        lock(&mut e, VTY, t0 + MAXTIME + WEEK).unwrap_err(),
+        lock(&mut e, VTY, t0 + MAXTIME + WEEK).expect_err("should fail"),
         LedgerError::Lock(_)
     ));
     lock(&mut e, VTY, t0 + 2 * WEEK).expect("lock");
     assert!(
         matches!(
-            lock(&mut e, VTY, t0 + 3 * WEEK).unwrap_err(),
+            lock(&mut e, VTY, t0 + 3 * WEEK).expect_err("should fail"),
             LedgerError::Lock(_)
         ),
         "one lock"
@@ -163,13 +163,13 @@ fn proposal_passes_with_quorum_and_executes_after_the_timelock() {
     assert!(e.run(|ex| vote(ex, &b, 0, true)).is_err(), "twice");
     // Voting still open: not executable.
     assert!(
-        matches!(e.run(|ex| execute(ex, 0)).unwrap_err(), LedgerError::Governance(m) if m.contains("being voted"))
+        matches!(e.run(|ex| execute(ex, 0)).expect_err("should fail"), LedgerError::Governance(m) if m.contains("being voted"))
     );
     e.advance(3 * DAY_MS);
     assert!(e.run(|ex| vote(ex, &a, 0, false)).is_err(), "voting ended");
     // Passed but timelocked for 2 days.
     assert!(
-        matches!(e.run(|ex| execute(ex, 0)).unwrap_err(), LedgerError::Governance(m) if m.contains("timelocked"))
+        matches!(e.run(|ex| execute(ex, 0)).expect_err("should fail"), LedgerError::Governance(m) if m.contains("timelocked"))
     );
     e.advance(2 * DAY_MS);
     let (_, ev) = e.run(|ex| execute(ex, 0)).expect("execute");
@@ -200,7 +200,7 @@ fn proposal_fails_without_quorum_or_majority() {
         .expect("p1");
     e.run(|ex| vote(ex, &c, 1, true)).expect("v");
     e.advance(5 * DAY_MS + 1);
-    let err = e.run(|ex| execute(ex, 1)).unwrap_err();
+    let err = e.run(|ex| execute(ex, 1)).expect_err("should fail");
     assert!(
         matches!(&err, LedgerError::Governance(m) if m.contains("did not pass")),
         "{err}"
@@ -233,7 +233,7 @@ fn bad_proposals_are_refused() {
     let nobody = Address([5; 20]);
     let err = e
         .run(|ex| propose(ex, &nobody, "burn_bps", "6000"))
-        .unwrap_err();
+        .expect_err("should fail");
     assert!(
         matches!(&err, LedgerError::Governance(m) if m.contains("threshold")),
         "{err}"

@@ -179,7 +179,7 @@ fn deposit_request_claim_after_cooldown() {
     );
     assert_eq!(totals(&e.state).expect("t").supply, shares);
 
-    let err = e.run(|ex| claim(ex, &u)).unwrap_err();
+    let err = e.run(|ex| claim(ex, &u)).expect_err("should fail");
     assert!(matches!(err, LedgerError::NotYetClaimable { .. }), "{err}");
     e.advance(7 * 24 * 3600 * 1000);
     let before = tokens::balance(&e.state, &u, e.aid()).expect("aid");
@@ -188,7 +188,7 @@ fn deposit_request_claim_after_cooldown() {
     assert_eq!(after - before, 50 * AID);
     assert!(requests(&e.state, &u).expect("reqs").is_empty());
     assert_eq!(
-        e.run(|ex| claim(ex, &u)).unwrap_err(),
+        e.run(|ex| claim(ex, &u)).expect_err("should fail"),
         LedgerError::NothingToClaim("no pending vault exit request")
     );
 }
@@ -198,26 +198,29 @@ fn zero_amounts_and_slippage_are_refused() {
     let mut e = Env::new();
     let u = e.users[1];
     assert_eq!(
-        e.run(|ex| deposit(ex, &u, 0, 0)).unwrap_err(),
+        e.run(|ex| deposit(ex, &u, 0, 0)).expect_err("should fail"),
         LedgerError::ZeroAmount
     );
     assert_eq!(
-        e.run(|ex| mint(ex, &u, 0, 0)).unwrap_err(),
+        e.run(|ex| mint(ex, &u, 0, 0)).expect_err("should fail"),
         LedgerError::ZeroAmount
     );
     assert_eq!(
-        e.run(|ex| request_redeem(ex, &u, 0)).unwrap_err(),
+        e.run(|ex| request_redeem(ex, &u, 0))
+            .expect_err("should fail"),
         LedgerError::ZeroAmount
     );
     assert!(matches!(
-        e.run(|ex| deposit(ex, &u, 10, 10_000_001)).unwrap_err(),
+        e.run(|ex| deposit(ex, &u, 10, 10_000_001))
+            .expect_err("should fail"),
         LedgerError::InsufficientOutput {
             out: 10_000_000,
             min: 10_000_001
         }
     ));
     assert!(matches!(
-        e.run(|ex| mint(ex, &u, 10_000_001, 10)).unwrap_err(),
+        e.run(|ex| mint(ex, &u, 10_000_001, 10))
+            .expect_err("should fail"),
         LedgerError::ExcessiveInput { input: 11, max: 10 }
     ));
     // Nothing moved.
@@ -282,7 +285,7 @@ fn claim_pays_the_lower_of_request_and_current_value() {
     assert_eq!(ev, vec![Event::VaultLoss { amount: 600 * AID }]);
     e.advance(7 * 24 * 3600 * 1000);
     // Idle is 1000 (deposits) − 1000 (a's exit) + 0 ⇒ b's claim is illiquid until capital returns.
-    let err = e.run(|ex| claim(ex, &b)).unwrap_err();
+    let err = e.run(|ex| claim(ex, &b)).expect_err("should fail");
     assert!(matches!(err, LedgerError::VaultIlliquid { .. }), "{err}");
     let back = e_fee();
     e.give_aid(back, 1000);

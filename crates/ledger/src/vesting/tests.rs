@@ -41,7 +41,7 @@ fn team_claims_nothing_before_the_cliff_then_linearly() {
     let mut e = Env::new();
     let team = dev_address_named("team");
     let vty = TokenId(0);
-    let err = e.run(|ex| claim(ex, &team)).unwrap_err();
+    let err = e.run(|ex| claim(ex, &team)).expect_err("should fail");
     assert_eq!(
         err,
         LedgerError::NothingToClaim("nothing has vested since the last claim")
