@@ -14,6 +14,7 @@ use crate::routes::{self, fill};
 use crate::types::*;
 
 mod economy; // issue 5: vault, vesting, governance, savings policy calls
+mod market; // issue 4: blobs, jobs, disputes
 mod markets; // issue 5: pools and quotes
 mod savings; // issue 5: oracle, TBILL, AID calls
 

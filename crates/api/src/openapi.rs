@@ -117,6 +117,15 @@ fn operation(method: &str, path: &str, summary: &str) -> Value {
         p if crate::savings::is_savings_route(p) => crate::savings::openapi_responses(p),
         // --- vault, vesting, governance, savings (issue 5) ---
         p if crate::economy::is_economy_route(p) => crate::economy::openapi_responses(p),
+        // --- marketplace (issue 4) ---
+        p if crate::market::is_market_route(p) => {
+            op["parameters"] = crate::market::openapi_parameters(p);
+            if method == "PUT" {
+                op["requestBody"] = json!({ "required": true, "content": {
+                    "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } });
+            }
+            crate::market::openapi_responses(p, method)
+        }
         _ => json!({ "200": { "description": "OK" } }),
     };
     op["responses"] = responses;

@@ -160,6 +160,37 @@ pub const ROUTES: &[Route] = &[
         path: crate::economy::SAVINGS,
         summary: "An account's auto-savings policy and waiting dust",
     },
+    // --- marketplace (issue 4) ---
+    Route {
+        method: "PUT",
+        path: crate::market::BLOB,
+        summary: "Store a blob; the path is the blake3 of the body (400 on mismatch, 413 over the limit)",
+    },
+    Route {
+        method: "GET",
+        path: crate::market::BLOB,
+        summary: "A stored blob's bytes (404 when absent)",
+    },
+    Route {
+        method: "GET",
+        path: crate::market::JOBS,
+        summary: "Marketplace jobs, filtered by status/provider/buyer, paginated",
+    },
+    Route {
+        method: "GET",
+        path: crate::market::JOB,
+        summary: "One job: terms, bids, winner, commit, disputes",
+    },
+    Route {
+        method: "GET",
+        path: crate::market::DISPUTES,
+        summary: "Disputes, paginated",
+    },
+    Route {
+        method: "GET",
+        path: crate::market::DISPUTE,
+        summary: "One dispute: phase, range, rounds, deadline, ruling",
+    },
 ];
 
 /// Fill a path template: `fill(TX, &[hash])` → `/v1/tx/0x…`.

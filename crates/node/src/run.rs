@@ -49,6 +49,8 @@ pub struct NodeConfig {
     pub max_batch_body: usize,
     /// Longest `wait_ms` honoured by `GET /v1/tx/{hash}`.
     pub max_wait: Duration,
+    /// Body limit of `PUT /v1/blobs/{hash}` (content store, issue 4), bytes.
+    pub max_blob_body: usize,
 }
 
 impl NodeConfig {
@@ -69,6 +71,7 @@ impl NodeConfig {
             max_tx_body: 64 * 1024,
             max_batch_body: 32 * 1024 * 1024,
             max_wait: Duration::from_secs(30),
+            max_blob_body: 64 * 1024 * 1024,
         }
     }
 
@@ -99,6 +102,7 @@ pub(crate) struct Limits {
     pub(crate) max_tx_body: usize,
     pub(crate) max_batch_body: usize,
     pub(crate) max_wait: Duration,
+    pub(crate) max_blob_body: usize,
 }
 
 enum Wake {
@@ -119,6 +123,8 @@ pub(crate) struct Shared {
     wake_pending: AtomicBool,
     pub(crate) metrics: Metrics,
     pub(crate) limits: Limits,
+    /// Content store folder (issue 4).
+    pub(crate) blob_dir: std::path::PathBuf,
     failure: Mutex<Option<NodeError>>,
 }
 
@@ -323,7 +329,9 @@ pub fn start(config: NodeConfig) -> Result<RunningNode, NodeError> {
             max_tx_body: config.max_tx_body,
             max_batch_body: config.max_batch_body,
             max_wait: config.max_wait,
+            max_blob_body: config.max_blob_body,
         },
+        blob_dir: config.data_dir.join(crate::http::BLOB_DIR),
         failure: Mutex::new(None),
     });
     let seq_shared = shared.clone();
