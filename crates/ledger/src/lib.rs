@@ -3,7 +3,7 @@
 //! - [`tx`]: EIP-712 typed transactions ([`Payload`], [`Transaction`], [`SignedTransaction`]),
 //!   secp256k1 signing and admission checks.
 //! - [`block`], [`receipt`]: block input/header and typed receipts with [`Event`]s.
-//! - [`state`]: the authenticated key-value [`State`] (jmt root), typed views and balance proofs.
+//! - [`state`]: the authenticated key-value [`State`] (bucketed Merkle root), typed views and balance proofs.
 //! - [`genesis`]: TOML genesis and the built-in devnet genesis.
 //! - modules [`tokens`], [`identity`], [`staking`]: each owns its keys, handlers and invariants.
 //! - [`apply_block`] / [`check_admission`] in [`execute`].

@@ -1,4 +1,4 @@
-//! The authenticated state: a committed key-value map (`BTreeMap`) plus the jmt commitment
+//! The authenticated state: a committed key-value map (`BTreeMap`) plus the Merkle commitment
 //! over it ([`tree`]), typed read views for the API, balance proofs ([`proof`]) and the block
 //! execution overlay ([`overlay`]). Key layout and value encoding are in [`keys`].
 
@@ -156,7 +156,7 @@ impl State {
         Ok(root)
     }
 
-    /// The state root (jmt root over all entries).
+    /// The state root (bucketed Merkle tree root over all entries, see [`tree`]).
     pub fn root(&self) -> Hash {
         self.root
     }
@@ -267,9 +267,9 @@ impl State {
         token: TokenId,
     ) -> Result<BalanceProof, LedgerError> {
         let key = keys::balance_key(&addr, token);
-        let (value, proof) = self.tree.prove(&key)?;
-        let balance = match value {
-            Some(v) => keys::decode_u128(&v, "balance")?,
+        let proof = self.tree.prove(&key);
+        let balance = match self.kv.get(key.as_slice()) {
+            Some(v) => keys::decode_u128(v, "balance")?,
             None => 0,
         };
         Ok(BalanceProof {

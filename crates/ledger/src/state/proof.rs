@@ -1,9 +1,9 @@
-//! Balance proofs: a balance with a jmt `SparseMerkleProof` against a state root, checkable
-//! offline by anyone who trusts the root (e.g. from a block header). A zero balance is proved by
-//! exclusion (zero balances are not stored).
+//! Balance proofs: a balance with a bucketed-Merkle-tree proof ([`super::tree::Proof`]) against a
+//! state root, checkable offline by anyone who trusts the root (e.g. from a block header). A zero
+//! balance is proved by exclusion (zero balances are not stored).
 
 use super::keys;
-use super::tree::{Proof, key_hash};
+use super::tree::Proof;
 use crate::error::LedgerError;
 use serde::{Deserialize, Serialize};
 use verity_primitives::{Address, Hash, TokenId, amount_str};
@@ -22,7 +22,7 @@ pub struct BalanceProof {
     pub state_root: Hash,
     /// Height of the block whose state root this is.
     pub height: u64,
-    /// The jmt sparse Merkle proof (SHA-256).
+    /// The Merkle proof (see [`super::tree`] for the construction).
     pub proof: Proof,
 }
 
@@ -30,12 +30,9 @@ impl BalanceProof {
     /// Check the proof against `expected_root`; returns the proven balance. Pure and offline.
     pub fn verify(&self, expected_root: Hash) -> Result<u128, LedgerError> {
         let key = keys::balance_key(&self.address, self.token);
-        let kh = key_hash(&key);
-        let root = jmt::RootHash(expected_root.0);
         let value = (self.balance != 0).then(|| self.balance.to_be_bytes());
         self.proof
-            .verify(root, kh, value.as_ref().map(|v| v.as_slice()))
-            .map_err(|e| LedgerError::BadProof(e.to_string()))?;
+            .verify(expected_root, &key, value.as_ref().map(|v| v.as_slice()))?;
         Ok(self.balance)
     }
 }

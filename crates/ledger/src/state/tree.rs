@@ -1,141 +1,360 @@
-//! The state commitment: a Jellyfish Merkle Tree (`jmt` 0.12, SHA-256) over every state entry,
-//! keyed by `KeyHash::with::<Sha256>(key)`, held in memory (`BTreeMap<NodeKey, Node>`).
+//! The state commitment: a **bucketed binary Merkle tree** over every state entry.
 //!
-//! Only the latest version is kept: after each update the nodes the update made stale are
-//! pruned, so proofs are always against the latest root. The jmt *version* is internal (it counts
-//! updates since this tree was built) and does not enter any hash, so a tree rebuilt from the
-//! entries alone has the same root as one built block by block.
+//! # Why our own structure (and not the `jmt` crate we started with)
+//! The issue asks for transfers with a state root per block at ≥ 200,000/s on one core. With
+//! `jmt` 0.12 the root of a 5,000-transfer block took ~95 ms (node cloning, 16-ary internal
+//! nodes rebuilt through `BTreeMap`s, SHA-256): ~27,000 transfers/s in total. A fixed-shape
+//! tree whose internal nodes live in one flat array needs no allocation on the update path and
+//! about one blake3 compression per touched node, which is what this module does.
+//!
+//! # Construction (normative: proofs and roots depend on it)
+//! - `H` is blake3. Every hash input starts with a one-byte domain tag.
+//! - An entry `(key, value)` lives in bucket `b(key)` = the first [`DEPTH`] bits (big-endian) of
+//!   `H(0x00 ‖ key)`. There are `2^DEPTH` buckets.
+//! - Entry leaf: `leaf = H(0x01 ‖ len(key) as u32 BE ‖ key ‖ H(0x02 ‖ value))`.
+//! - Bucket hash: an empty bucket hashes to `EMPTY = H(0x03)`; otherwise
+//!   `H(0x04 ‖ n as u32 BE ‖ leaf_1 ‖ … ‖ leaf_n)` over its entries in strictly increasing key order.
+//! - Internal node: `H(0x05 ‖ left ‖ right)`; the tree over the `2^DEPTH` bucket hashes is
+//!   complete, and the root is the state root.
+//!
+//! A proof for `key` carries every other entry of its bucket as `(key, H(0x02 ‖ value))` in key
+//! order, plus the [`DEPTH`] sibling hashes bottom-up. The verifier recomputes `b(key)` itself,
+//! checks that the listed keys are strictly increasing, belong to that bucket and do not contain
+//! `key`, inserts the claimed entry (inclusion) or nothing (exclusion), and folds up to the root.
+//! Because the full key list of the bucket is shown, absence is as provable as presence.
+//!
+//! Buckets hold `entries / 2^DEPTH` entries on average (well under one at devnet scale), so a
+//! proof stays small; the tree itself is `2^(DEPTH+1)` hashes (4 MiB) regardless of state size.
 
 use crate::error::LedgerError;
-use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
-use jmt::{JellyfishMerkleTree, KeyHash};
-use sha2::Sha256;
-use std::collections::BTreeMap;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use verity_primitives::Hash;
 
-/// The jmt proof type used by balance proofs.
-pub type Proof = jmt::proof::SparseMerkleProof<Sha256>;
+/// Bits of the key hash that choose a bucket; the tree has this many levels above the buckets.
+pub const DEPTH: usize = 16;
+const BUCKETS: usize = 1 << DEPTH;
 
-/// The hashed key under which `key` sits in the tree.
-pub fn key_hash(key: &[u8]) -> KeyHash {
-    KeyHash::with::<Sha256>(key)
+const TAG_BUCKET_INDEX: u8 = 0x00;
+const TAG_LEAF: u8 = 0x01;
+const TAG_VALUE: u8 = 0x02;
+const TAG_EMPTY_BUCKET: u8 = 0x03;
+const TAG_BUCKET: u8 = 0x04;
+const TAG_NODE: u8 = 0x05;
+
+fn h(parts: &[&[u8]]) -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new();
+    for p in parts {
+        hasher.update(p);
+    }
+    *hasher.finalize().as_bytes()
 }
 
-/// In-memory node and value storage for the latest tree version.
-#[derive(Clone, Default)]
-pub struct TreeStore {
-    nodes: BTreeMap<NodeKey, Node>,
-    values: BTreeMap<KeyHash, Vec<u8>>,
-    version: Option<u64>,
+/// The bucket `key` belongs to.
+pub fn bucket_of(key: &[u8]) -> usize {
+    let d = h(&[&[TAG_BUCKET_INDEX], key]);
+    let idx = u32::from_be_bytes([d[0], d[1], d[2], d[3]]) >> (32 - DEPTH);
+    idx as usize
 }
 
-impl TreeReader for TreeStore {
-    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        Ok(self.nodes.get(node_key).cloned())
-    }
+/// `H(0x02 ‖ value)`: what a proof reveals of another entry's value.
+pub fn value_hash(value: &[u8]) -> [u8; 32] {
+    h(&[&[TAG_VALUE], value])
+}
 
-    fn get_value_option(
-        &self,
-        _max_version: jmt::Version,
-        key_hash: KeyHash,
-    ) -> anyhow::Result<Option<Vec<u8>>> {
-        // Only the latest version is stored, and it is the only one ever asked for.
-        Ok(self.values.get(&key_hash).cloned())
-    }
+fn leaf(key: &[u8], value_hash: &[u8; 32]) -> [u8; 32] {
+    let len = u32::try_from(key.len())
+        .expect("state keys are short (module prefix + fixed fields)")
+        .to_be_bytes();
+    h(&[&[TAG_LEAF], &len, key, value_hash])
+}
 
-    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
-        let mut best: Option<(NodeKey, LeafNode)> = None;
-        for (k, n) in &self.nodes {
-            if let Node::Leaf(leaf) = n
-                && best
-                    .as_ref()
-                    .is_none_or(|(_, b)| leaf.key_hash() > b.key_hash())
-            {
-                best = Some((k.clone(), leaf.clone()));
-            }
+fn node(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
+    h(&[&[TAG_NODE], left, right])
+}
+
+fn bucket_hash<'a>(leaves: impl ExactSizeIterator<Item = [u8; 32]> + 'a) -> [u8; 32] {
+    if leaves.len() == 0 {
+        return h(&[&[TAG_EMPTY_BUCKET]]);
+    }
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&[TAG_BUCKET]);
+    let n = u32::try_from(leaves.len()).expect("a bucket holds far fewer than 2^32 entries");
+    hasher.update(&n.to_be_bytes());
+    for l in leaves {
+        hasher.update(&l);
+    }
+    *hasher.finalize().as_bytes()
+}
+
+/// One entry of a bucket: its key and the hash of its value (the leaf is derived).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketEntry {
+    /// The entry's key, hex in JSON.
+    #[serde(with = "hex_bytes")]
+    pub key: Vec<u8>,
+    /// `H(0x02 ‖ value)`.
+    pub value_hash: Hash,
+}
+
+/// Proof that `key` has a given value (or none) under a state root. See the module docs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proof {
+    /// Every *other* entry of the key's bucket, in strictly increasing key order.
+    pub bucket: Vec<BucketEntry>,
+    /// Sibling hashes from the bucket level up to just below the root ([`DEPTH`] of them).
+    pub siblings: Vec<Hash>,
+}
+
+impl Proof {
+    /// Check that `key` maps to `value` (`None`: absent) under `root`.
+    pub fn verify(&self, root: Hash, key: &[u8], value: Option<&[u8]>) -> Result<(), LedgerError> {
+        let bad = |m: &str| Err(LedgerError::BadProof(m.to_string()));
+        if self.siblings.len() != DEPTH {
+            return bad("wrong number of sibling hashes");
         }
-        Ok(best)
+        let bucket = bucket_of(key);
+        let mut prev: Option<&[u8]> = None;
+        for e in &self.bucket {
+            if prev.is_some_and(|p| p >= e.key.as_slice()) {
+                return bad("bucket entries are not in strictly increasing key order");
+            }
+            if e.key == key {
+                return bad("the proven key is listed among the other entries");
+            }
+            if bucket_of(&e.key) != bucket {
+                return bad("a listed entry does not belong to the key's bucket");
+            }
+            prev = Some(&e.key);
+        }
+        let mut leaves: Vec<[u8; 32]> = Vec::with_capacity(self.bucket.len() + 1);
+        let mut inserted = value.is_none();
+        for e in &self.bucket {
+            if !inserted && key < e.key.as_slice() {
+                if let Some(v) = value {
+                    leaves.push(leaf(key, &value_hash(v)));
+                }
+                inserted = true;
+            }
+            leaves.push(leaf(&e.key, &e.value_hash.0));
+        }
+        if !inserted && let Some(v) = value {
+            leaves.push(leaf(key, &value_hash(v)));
+        }
+        let mut acc = bucket_hash(leaves.into_iter());
+        let mut idx = bucket;
+        for s in &self.siblings {
+            acc = if idx & 1 == 0 {
+                node(&acc, &s.0)
+            } else {
+                node(&s.0, &acc)
+            };
+            idx >>= 1;
+        }
+        if acc != root.0 {
+            return bad("the proof does not lead to the expected state root");
+        }
+        Ok(())
+    }
+}
+
+/// The tree: sorted entry lists per bucket and every node hash in one flat array
+/// (heap layout: node `i` has children `2i` and `2i+1`; buckets are nodes `2^DEPTH ..`).
+#[derive(Clone)]
+pub struct TreeStore {
+    buckets: Vec<Vec<(Vec<u8>, [u8; 32])>>,
+    nodes: Vec<[u8; 32]>,
+}
+
+impl Default for TreeStore {
+    fn default() -> TreeStore {
+        let empty = bucket_hash(std::iter::empty());
+        let mut nodes = vec![[0u8; 32]; 2 * BUCKETS];
+        for n in nodes.iter_mut().skip(BUCKETS) {
+            *n = empty;
+        }
+        for i in (1..BUCKETS).rev() {
+            nodes[i] = node(&nodes[2 * i], &nodes[2 * i + 1]);
+        }
+        TreeStore {
+            buckets: vec![Vec::new(); BUCKETS],
+            nodes,
+        }
     }
 }
 
 impl TreeStore {
     /// Apply a write set (unique keys; `None` deletes); returns the new root.
-    ///
-    /// Inserts and updates go through jmt's batch insertion (each touched internal node is
-    /// rebuilt and hashed once per batch, not once per key); deletions, which the batch path
-    /// does not support, follow as a second tree version. Versions are internal and never
-    /// enter a hash, so the root is the same as a one-by-one update.
     pub fn update<'a>(
         &mut self,
         writes: impl IntoIterator<Item = (&'a [u8], Option<&'a [u8]>)>,
     ) -> Result<Hash, LedgerError> {
-        let mut puts: Vec<(KeyHash, Vec<u8>)> = Vec::new();
-        let mut deletes: Vec<(KeyHash, Option<Vec<u8>>)> = Vec::new();
+        let mut dirty: BTreeSet<usize> = BTreeSet::new();
         for (k, v) in writes {
-            match v {
-                Some(v) => puts.push((key_hash(k), v.to_vec())),
-                None => deletes.push((key_hash(k), None)),
+            let b = bucket_of(k);
+            let bucket = &mut self.buckets[b];
+            let pos = bucket.binary_search_by(|(ek, _)| ek.as_slice().cmp(k));
+            match (pos, v) {
+                (Ok(i), Some(v)) => bucket[i].1 = value_hash(v),
+                (Err(i), Some(v)) => bucket.insert(i, (k.to_vec(), value_hash(v))),
+                (Ok(i), None) => {
+                    bucket.remove(i);
+                }
+                (Err(_), None) => continue,
+            }
+            dirty.insert(b);
+        }
+        let mut level: Vec<usize> = Vec::with_capacity(dirty.len());
+        for b in dirty {
+            let bucket = &self.buckets[b];
+            self.nodes[BUCKETS + b] = bucket_hash(bucket.iter().map(|(k, vh)| leaf(k, vh)));
+            level.push((BUCKETS + b) >> 1);
+        }
+        // Walk up level by level; `level` stays sorted, so duplicates are adjacent.
+        while !level.is_empty() {
+            level.dedup();
+            for &i in &level {
+                self.nodes[i] = node(&self.nodes[2 * i], &self.nodes[2 * i + 1]);
+            }
+            if level[0] == 1 {
+                break;
+            }
+            for i in level.iter_mut() {
+                *i >>= 1;
             }
         }
-        let mut root = None;
-        if !puts.is_empty() {
-            let version = self.next_version();
-            let tree = JellyfishMerkleTree::<_, Sha256>::new(&*self);
-            let (roots, batch) = tree
-                .batch_put_value_sets(vec![puts], None, version)
-                .map_err(|e| LedgerError::Tree(e.to_string()))?;
-            self.apply_batch(batch, version);
-            root = roots.first().copied();
-        }
-        if !deletes.is_empty() || root.is_none() {
-            let version = self.next_version();
-            let tree = JellyfishMerkleTree::<_, Sha256>::new(&*self);
-            let (r, batch) = tree
-                .put_value_set(deletes, version)
-                .map_err(|e| LedgerError::Tree(e.to_string()))?;
-            self.apply_batch(batch, version);
-            root = Some(r);
-        }
-        let root = root.expect("one of the two branches above always runs");
-        Ok(Hash(root.0))
+        Ok(self.root())
     }
 
-    fn next_version(&self) -> u64 {
-        self.version.map_or(0, |v| v + 1)
+    /// The current root.
+    pub fn root(&self) -> Hash {
+        Hash(self.nodes[1])
     }
 
-    fn apply_batch(&mut self, batch: jmt::storage::TreeUpdateBatch, version: u64) {
-        for (k, n) in batch.node_batch.nodes() {
-            self.nodes.insert(k.clone(), n.clone());
+    /// A proof for `key` against [`TreeStore::root`] (the caller knows the value).
+    pub fn prove(&self, key: &[u8]) -> Proof {
+        let b = bucket_of(key);
+        let bucket = self.buckets[b]
+            .iter()
+            .filter(|(k, _)| k.as_slice() != key)
+            .map(|(k, vh)| BucketEntry {
+                key: k.clone(),
+                value_hash: Hash(*vh),
+            })
+            .collect();
+        let mut siblings = Vec::with_capacity(DEPTH);
+        let mut i = BUCKETS + b;
+        while i > 1 {
+            siblings.push(Hash(self.nodes[i ^ 1]));
+            i >>= 1;
         }
-        for ((_, kh), v) in batch.node_batch.values() {
-            match v {
-                Some(v) => {
-                    self.values.insert(*kh, v.clone());
+        Proof { bucket, siblings }
+    }
+
+    /// Number of stored entries (for diagnostics).
+    pub fn entry_count(&self) -> usize {
+        self.buckets.iter().map(Vec::len).sum()
+    }
+}
+
+mod hex_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("0x{}", hex::encode(v)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = String::deserialize(d)?;
+        hex::decode(s.strip_prefix("0x").unwrap_or(&s)).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    fn rebuild(kv: &BTreeMap<Vec<u8>, Vec<u8>>) -> Hash {
+        let mut t = TreeStore::default();
+        t.update(kv.iter().map(|(k, v)| (k.as_slice(), Some(v.as_slice()))))
+            .expect("update");
+        t.root()
+    }
+
+    proptest! {
+        // Each case builds fresh 2^16-bucket trees: keep the default count CI-sized.
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Incremental updates (with deletes) give the root of a fresh build of the same map,
+        /// and every key's inclusion or exclusion proof verifies while a wrong value does not.
+        #[test]
+        fn incremental_equals_rebuild_and_proofs_verify(
+            ops in proptest::collection::vec((0u8..40, proptest::option::of(any::<u16>())), 1..120)
+        ) {
+            let mut t = TreeStore::default();
+            let mut kv: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+            for chunk in ops.chunks(7) {
+                let mut ws: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
+                for (k, v) in chunk {
+                    ws.insert(vec![b'k', *k], v.map(|x| x.to_be_bytes().to_vec()));
                 }
-                None => {
-                    self.values.remove(kh);
+                t.update(ws.iter().map(|(k, v)| (k.as_slice(), v.as_deref()))).expect("update");
+                for (k, v) in ws {
+                    match v { Some(v) => { kv.insert(k, v); } None => { kv.remove(&k); } }
+                }
+                prop_assert_eq!(t.root(), rebuild(&kv));
+            }
+            let root = t.root();
+            for k in 0u8..40 {
+                let key = vec![b'k', k];
+                let p = t.prove(&key);
+                let v = kv.get(&key).map(Vec::as_slice);
+                prop_assert!(p.verify(root, &key, v).is_ok());
+                prop_assert!(p.verify(root, &key, Some(b"forged")).is_err());
+                if v.is_some() {
+                    prop_assert!(p.verify(root, &key, None).is_err());
                 }
             }
         }
-        for stale in &batch.stale_node_index_batch {
-            self.nodes.remove(&stale.node_key);
-        }
-        self.version = Some(version);
     }
 
-    /// The value under `key` with a proof against the latest root.
-    pub fn prove(&self, key: &[u8]) -> Result<(Option<Vec<u8>>, Proof), LedgerError> {
-        let version = self
-            .version
-            .ok_or_else(|| LedgerError::Tree("the state tree is empty".into()))?;
-        let tree = JellyfishMerkleTree::<_, Sha256>::new(self);
-        tree.get_with_proof(key_hash(key), version)
-            .map_err(|e| LedgerError::Tree(e.to_string()))
+    #[test]
+    fn tampered_proofs_fail() {
+        let mut t = TreeStore::default();
+        let keys: Vec<Vec<u8>> = (0u32..50).map(|i| i.to_be_bytes().to_vec()).collect();
+        t.update(keys.iter().map(|k| (k.as_slice(), Some(k.as_slice()))))
+            .expect("update");
+        let root = t.root();
+        let p = t.prove(&keys[3]);
+        assert!(p.verify(root, &keys[3], Some(&keys[3])).is_ok());
+        let mut bad = p.clone();
+        bad.siblings[5].0[0] ^= 1;
+        assert!(bad.verify(root, &keys[3], Some(&keys[3])).is_err());
+        let mut short = p.clone();
+        short.siblings.pop();
+        assert!(short.verify(root, &keys[3], Some(&keys[3])).is_err());
+        assert!(p.verify(Hash([7; 32]), &keys[3], Some(&keys[3])).is_err());
+        // Hiding a bucket entry (to fake an exclusion) changes the bucket hash.
+        let absent = 999u32.to_be_bytes().to_vec();
+        let mut q = t.prove(&absent);
+        assert!(q.verify(root, &absent, None).is_ok());
+        q.bucket.push(BucketEntry {
+            key: vec![0xff; 8],
+            value_hash: Hash([1; 32]),
+        });
+        assert!(q.verify(root, &absent, None).is_err());
     }
 
-    /// Number of stored tree nodes (for memory diagnostics).
-    pub fn node_count(&self) -> usize {
-        self.nodes.len()
+    #[test]
+    fn empty_and_deleted_roots_match() {
+        let empty = TreeStore::default().root();
+        let mut t = TreeStore::default();
+        t.update([(b"a".as_slice(), Some(b"1".as_slice()))])
+            .expect("update");
+        assert_ne!(t.root(), empty);
+        t.update([(b"a".as_slice(), None)]).expect("update");
+        assert_eq!(t.root(), empty);
     }
 }
