@@ -6,11 +6,11 @@
 pub mod client;
 pub mod codes;
 pub mod economy; // issue 5: vault, vesting, governance, savings policy
+pub mod market; // issue 4: content store, jobs, disputes
 pub mod markets; // issue 5: amm pools and router quotes
 pub mod openapi;
 pub mod routes;
 pub mod savings; // issue 5: oracle, TBILL, AID
-pub mod market; // issue 4: content store, jobs, disputes
 pub mod types;
 
 pub use client::{ApiClient, ApiError, EventStream};

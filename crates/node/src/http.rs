@@ -31,9 +31,10 @@ use crate::error::SubmitError;
 use crate::run::Shared;
 
 mod economy; // issue 5: vault, vesting, governance, savings policy routes
+// issue 4: content store, jobs, disputes
+mod market;
 mod markets; // issue 5: pools and quotes
 mod savings; // issue 5: oracle, TBILL, AID routes
-mod market; // issue 4: content store, jobs, disputes
 pub(crate) use market::BLOB_DIR;
 
 /// An API error answer.
@@ -89,8 +90,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     // reset connection; only bodies past that are cut off mid-read.
     let tx_limit = shared.limits.max_tx_body.max(HARD_BODY_LIMIT);
     let batch_limit = shared.limits.max_batch_body;
-    let blob_limit = shared.limits.max_blob_body; // issue 4
-    market::routes(markets::routes(savings::routes(economy::routes(Router::new()))), blob_limit) // issue 5: markets; oracle, TBILL, AID; vault, vesting, gov, savings
+    // issue 4: content store, jobs, disputes
+    let base = market::routes(Router::new(), shared.limits.max_blob_body);
+    markets::routes(savings::routes(economy::routes(base))) // issue 5: markets; oracle, TBILL, AID; vault, vesting, gov, savings
         .route(
             routes::SUBMIT_TX,
             post(submit_tx).layer(DefaultBodyLimit::max(tx_limit)),
