@@ -76,7 +76,7 @@ fn swap_blocks(state: &State, pools: &[(u32, u32)], n: u64) -> Vec<BlockInput> {
             .map(|_| {
                 let s = (mix(&mut x) % ACCOUNTS) as usize;
                 let (a, b) = pools[(mix(&mut x) % pools.len() as u64) as usize];
-                let path = if mix(&mut x) % 2 == 0 {
+                let path = if mix(&mut x).is_multiple_of(2) {
                     vec![a, b]
                 } else {
                     vec![b, a]

@@ -89,7 +89,10 @@ impl Tensor {
 
     /// The elements as little-endian IEEE-754 bytes (what a referee transaction carries).
     pub fn to_le_bytes(&self) -> Vec<u8> {
-        self.data.iter().flat_map(|v| v.to_bits().to_le_bytes()).collect()
+        self.data
+            .iter()
+            .flat_map(|v| v.to_bits().to_le_bytes())
+            .collect()
     }
 
     /// Rebuild a tensor from [`Tensor::to_le_bytes`] output; errors when the byte count does not
