@@ -14,7 +14,6 @@ use verity_ledger::dollar::por::ReserveProof;
 use super::Ctx;
 use super::amount::{format_amount, parse_amount};
 use super::chain::{self, SendOpts};
-use super::keystore::Keystore;
 use super::signer::SignerArgs;
 
 /// Subcommands of `verity aid`.
@@ -114,9 +113,7 @@ pub fn run(ctx: &Ctx, cmd: AidCmd) -> anyhow::Result<()> {
         }
         AidCmd::Snapshot { signer, opts } => (signer, Payload::SnapshotReserves, opts),
     };
-    let key = signer.load(&Keystore::new(ctx.keystore_dir()))?;
-    let sent = chain::sign_and_send(&client, &key, payload, &opts)?;
-    super::send::report(ctx, &sent)
+    super::send::sign_send_report(ctx, &signer, payload, &opts)
 }
 
 fn show(ctx: &Ctx) -> anyhow::Result<()> {

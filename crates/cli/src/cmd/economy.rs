@@ -11,7 +11,6 @@ use verity_ledger::governance::ve::{MAXTIME, WEEK, slope_of};
 use super::Ctx;
 use super::amount::{format_amount, parse_amount};
 use super::chain::{self, SendOpts};
-use super::keystore::Keystore;
 use super::signer::SignerArgs;
 
 /// Subcommands of `verity vault`.
@@ -203,10 +202,7 @@ pub struct BuybackArgs {
 }
 
 fn send(ctx: &Ctx, signer: &SignerArgs, payload: Payload, opts: &SendOpts) -> anyhow::Result<()> {
-    let client = chain::client(ctx);
-    let key = signer.load(&Keystore::new(ctx.keystore_dir()))?;
-    let sent = chain::sign_and_send(&client, &key, payload, opts)?;
-    super::send::report(ctx, &sent)
+    super::send::sign_send_report(ctx, signer, payload, opts)
 }
 
 fn decimals_of(ctx: &Ctx, symbol: &str) -> anyhow::Result<(verity_primitives::TokenId, u8)> {

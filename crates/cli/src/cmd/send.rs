@@ -45,6 +45,20 @@ pub fn run(ctx: &Ctx, args: SendArgs) -> anyhow::Result<()> {
     report(ctx, &sent)
 }
 
+/// Load `signer`'s key, sign `payload`, submit it (waiting per `opts`) and print the result: the
+/// tail every transaction-sending subcommand shares.
+pub fn sign_send_report(
+    ctx: &Ctx,
+    signer: &SignerArgs,
+    payload: Payload,
+    opts: &SendOpts,
+) -> anyhow::Result<()> {
+    let client = chain::client(ctx);
+    let key = signer.load(&Keystore::new(ctx.keystore_dir()))?;
+    let sent = chain::sign_and_send(&client, &key, payload, opts)?;
+    report(ctx, &sent)
+}
+
 /// Print a sent transaction: its hash, and the receipt when there is one. A failed receipt is
 /// an error exit (the transaction was included and its nonce consumed, but it did nothing).
 pub fn report(ctx: &Ctx, sent: &chain::Sent) -> anyhow::Result<()> {

@@ -122,9 +122,7 @@ pub fn run(ctx: &Ctx, cmd: TbillCmd) -> anyhow::Result<()> {
         }
         TbillCmd::Accrue { signer, opts } => (signer, Payload::AccrueNav, opts),
     };
-    let key = signer.load(&Keystore::new(ctx.keystore_dir()))?;
-    let sent = chain::sign_and_send(&client, &key, payload, &opts)?;
-    super::send::report(ctx, &sent)
+    super::send::sign_send_report(ctx, &signer, payload, &opts)
 }
 
 fn pct(v: u128) -> String {
