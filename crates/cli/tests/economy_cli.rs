@@ -137,6 +137,9 @@ fn vault_vesting_gov_savings_on_a_devnet() {
     let (ok, v) = run(&["gov", "show", &a1]);
     assert!(ok, "{v}");
     assert_ne!(v["account"]["power"], "0", "{v}");
+    // A proposal weighs ve power one second before its block time (locks made in the same
+    // second cannot propose or vote), so let the lock's second pass before proposing.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     ok_tx(&[
         "gov",
         "propose",
