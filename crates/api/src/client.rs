@@ -142,29 +142,25 @@ impl ApiClient {
         }
     }
 
+    /// The answer to a request sent to `url`: a transport failure becomes
+    /// [`ApiError::Transport`], a non-2xx answer [`ApiError::Http`] with the server's message.
+    fn checked(url: &str, sent: Result<Resp, ureq::Error>) -> Result<Resp, ApiError> {
+        let mut resp = sent.map_err(|e| Self::transport(url, e))?;
+        if !resp.status().is_success() {
+            return Err(Self::error_of(url, &mut resp));
+        }
+        Ok(resp)
+    }
+
     fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
         let url = self.url(path);
-        let mut resp = self
-            .agent
-            .get(&url)
-            .call()
-            .map_err(|e| Self::transport(&url, e))?;
-        if !resp.status().is_success() {
-            return Err(Self::error_of(&url, &mut resp));
-        }
+        let mut resp = Self::checked(&url, self.agent.get(&url).call())?;
         Self::decode(&url, &mut resp)
     }
 
     fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ApiError> {
         let url = self.url(path);
-        let mut resp = self
-            .agent
-            .post(&url)
-            .send_json(body)
-            .map_err(|e| Self::transport(&url, e))?;
-        if !resp.status().is_success() {
-            return Err(Self::error_of(&url, &mut resp));
-        }
+        let mut resp = Self::checked(&url, self.agent.post(&url).send_json(body))?;
         Self::decode(&url, &mut resp)
     }
 
@@ -178,15 +174,13 @@ impl ApiClient {
     /// `POST /v1/tx` with a raw body (for tools and tests that send hand-made JSON).
     pub fn submit_raw(&self, body: &[u8]) -> Result<Hash, ApiError> {
         let url = self.url(routes::SUBMIT_TX);
-        let mut resp = self
-            .agent
-            .post(&url)
-            .header("content-type", "application/json")
-            .send(body)
-            .map_err(|e| Self::transport(&url, e))?;
-        if !resp.status().is_success() {
-            return Err(Self::error_of(&url, &mut resp));
-        }
+        let mut resp = Self::checked(
+            &url,
+            self.agent
+                .post(&url)
+                .header("content-type", "application/json")
+                .send(body),
+        )?;
         let r: SubmitResponse = Self::decode(&url, &mut resp)?;
         Ok(r.hash)
     }
@@ -270,14 +264,7 @@ impl ApiClient {
     /// `GET /metrics` as Prometheus text.
     pub fn metrics(&self) -> Result<String, ApiError> {
         let url = self.url(routes::METRICS);
-        let mut resp = self
-            .agent
-            .get(&url)
-            .call()
-            .map_err(|e| Self::transport(&url, e))?;
-        if !resp.status().is_success() {
-            return Err(Self::error_of(&url, &mut resp));
-        }
+        let mut resp = Self::checked(&url, self.agent.get(&url).call())?;
         resp.body_mut()
             .read_to_string()
             .map_err(|e| Self::transport(&url, e))
@@ -286,14 +273,7 @@ impl ApiClient {
     /// `GET /v1/events`: a blocking iterator over the server-sent events.
     pub fn events(&self) -> Result<EventStream, ApiError> {
         let url = self.url(routes::EVENTS);
-        let mut resp = self
-            .agent
-            .get(&url)
-            .call()
-            .map_err(|e| Self::transport(&url, e))?;
-        if !resp.status().is_success() {
-            return Err(Self::error_of(&url, &mut resp));
-        }
+        let resp = Self::checked(&url, self.agent.get(&url).call())?;
         let reader = resp.into_body().into_with_config().limit(u64::MAX).reader();
         Ok(EventStream {
             url,

@@ -18,15 +18,13 @@ impl ApiClient {
     pub fn put_blob(&self, bytes: &[u8]) -> Result<Hash, ApiError> {
         let hash = blob_hash(bytes);
         let url = self.url(&fill(BLOB, &[&hash.to_string()]));
-        let mut resp = self
-            .agent
-            .put(&url)
-            .header("content-type", "application/octet-stream")
-            .send(bytes)
-            .map_err(|e| Self::transport(&url, e))?;
-        if !resp.status().is_success() {
-            return Err(Self::error_of(&url, &mut resp));
-        }
+        let mut resp = Self::checked(
+            &url,
+            self.agent
+                .put(&url)
+                .header("content-type", "application/octet-stream")
+                .send(bytes),
+        )?;
         let r: BlobPutResponse = Self::decode(&url, &mut resp)?;
         if r.hash != hash {
             return Err(ApiError::Decode {
@@ -43,14 +41,7 @@ impl ApiClient {
     /// `GET /v1/blobs/{hash}`: the bytes, after checking their blake3 equals `hash`.
     pub fn get_blob(&self, hash: &Hash) -> Result<Vec<u8>, ApiError> {
         let url = self.url(&fill(BLOB, &[&hash.to_string()]));
-        let mut resp = self
-            .agent
-            .get(&url)
-            .call()
-            .map_err(|e| Self::transport(&url, e))?;
-        if !resp.status().is_success() {
-            return Err(Self::error_of(&url, &mut resp));
-        }
+        let mut resp = Self::checked(&url, self.agent.get(&url).call())?;
         let bytes = resp
             .body_mut()
             .with_config()
