@@ -98,6 +98,10 @@ enum Command {
     Savings(cmd::economy::SavingsCmd),
     /// Buy back VTY with the protocol fees of one token, burn 70% (anyone).
     Buyback(cmd::economy::BuybackArgs),
+    // --- marketplace (issue 4) ---
+    /// Bisection disputes over committed jobs: show, list.
+    #[command(subcommand)]
+    Dispute(cmd::dispute::DisputeCmd),
 }
 
 fn main() -> std::process::ExitCode {
@@ -135,6 +139,8 @@ fn main() -> std::process::ExitCode {
         Command::Gov(c) => cmd::economy::run_gov(&ctx, c),
         Command::Savings(c) => cmd::economy::run_savings(&ctx, c),
         Command::Buyback(a) => cmd::economy::run_buyback(&ctx, a),
+        // --- marketplace (issue 4) ---
+        Command::Dispute(c) => cmd::dispute::run(&ctx, c),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

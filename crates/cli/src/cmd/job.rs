@@ -1,6 +1,12 @@
-//! `verity job run-local SPEC --out DIR [--threads N] [--kernel scalar|simd|auto] [--json]`:
-//! run a training job on this machine with the reproducible execution engine, write its outputs
-//! and print its receipt.
+//! `verity job …`: local runs and the marketplace's job commands.
+//!
+//! - `run-local SPEC --out DIR [--threads N] [--kernel scalar|simd|auto]`: run a training job on
+//!   this machine with the reproducible execution engine, write its outputs, print its receipt;
+//!   `diff A B`: where two traces first diverge.
+//! - `submit SPEC --data FILE … --max-price … --escrow …`: upload spec and data to the node's
+//!   content store and post the job (escrow taken); `status ID`, `list [--status …]
+//!   [--provider …] [--buyer …]` read the ledger's job views; `fetch ID --out DIR` downloads a
+//!   committed job's outputs and checks them against the committed output hash.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -11,11 +17,34 @@ use verity_ree::KernelChoice;
 use verity_ree::runner::{RunOptions, run_spec_file};
 use verity_ree::trace::{LeafInfo, Trace, to_hex, verify_leaf};
 
+use anyhow::{Context, bail};
+use serde_json::json;
+use verity_api::ApiClient;
+use verity_api::market::{JobFilter, blob_hash};
+use verity_ledger::market::{Job, JobTerms};
+use verity_ledger::{Event, Payload, SecretKey, TxStatus};
+use verity_primitives::TokenId;
+use verity_ree::spec::JobSpec;
+
 use crate::cmd::Ctx;
+use crate::cmd::amount::{format_amount, parse_amount};
+use crate::cmd::chain::{self, SendOpts};
+use crate::cmd::keystore::Keystore;
+use crate::cmd::signer::SignerArgs;
 
 /// Jobs.
 #[derive(Debug, Subcommand)]
 pub enum JobCmd {
+    /// Post a job to the marketplace: uploads the spec and data to the node's content store,
+    /// then sends PostJob (the escrow leaves your account until the job settles or refunds).
+    Submit(SubmitArgs),
+    /// Show one marketplace job: terms, bids, winner, commit, disputes.
+    Status {
+        /// Job id.
+        id: u64,
+    },
+    /// List marketplace jobs.
+    List(ListArgs),
     /// Run a job spec locally: writes weights.safetensors, metrics.json, trace.json,
     /// checkpoints/ and receipt.json to --out, and prints the receipt.
     RunLocal(RunLocalArgs),
@@ -67,6 +96,9 @@ pub fn run(ctx: &Ctx, cmd: JobCmd) -> anyhow::Result<()> {
     match cmd {
         JobCmd::RunLocal(a) => run_local(ctx, a),
         JobCmd::Diff { a, b } => diff(ctx, &a, &b),
+        JobCmd::Submit(a) => submit(ctx, a),
+        JobCmd::Status { id } => status(ctx, id),
+        JobCmd::List(a) => list(ctx, a),
     }
 }
 
@@ -180,4 +212,292 @@ fn diff(ctx: &Ctx, a: &std::path::Path, b: &std::path::Path) -> anyhow::Result<(
         );
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Marketplace job commands (issue 4).
+
+/// Arguments of `job submit`.
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// The job spec (TOML). Its `data.path` names the file the provider will write the first
+    /// `--data` file to.
+    pub spec: PathBuf,
+    /// Data file(s), uploaded in this order (the spec's data file first).
+    #[arg(long = "data", value_name = "FILE", required = true)]
+    pub data: Vec<PathBuf>,
+    /// Most you pay, in whole tokens (e.g. 10 or 2.5).
+    #[arg(long)]
+    pub max_price: String,
+    /// Escrow deposited now, whole tokens (≥ the max price; the rest is refunded at settle).
+    #[arg(long)]
+    pub escrow: Option<String>,
+    /// Payment token symbol.
+    #[arg(long, default_value = "VTY")]
+    pub token: String,
+    /// Probability (bps, 10 000 = always) that the commit is spot-checked by a verifier.
+    #[arg(long, default_value_t = 1_000)]
+    pub spot_check_bps: u32,
+    /// Challenge window after the commit, seconds.
+    #[arg(long, default_value_t = 30)]
+    pub challenge_window_secs: u64,
+    /// Bid window after posting, seconds.
+    #[arg(long, default_value_t = 5)]
+    pub bid_window_secs: u64,
+    /// Commit deadline after posting, seconds (after the bid window).
+    #[arg(long, default_value_t = 600)]
+    pub deadline_secs: u64,
+    /// Required device class (free text, e.g. `cpu`).
+    #[arg(long, default_value = "cpu")]
+    pub device_class: String,
+    /// Least cores a provider must have.
+    #[arg(long, default_value_t = 1)]
+    pub min_cores: u32,
+    /// Least memory a provider must have, MiB.
+    #[arg(long, default_value_t = 0)]
+    pub min_memory_mb: u64,
+    #[command(flatten)]
+    pub signer: SignerArgs,
+    #[command(flatten)]
+    pub opts: SendOpts,
+}
+
+/// Arguments of `job list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only jobs in this status (open, assigned, committed, disputed, settled, expired,
+    /// cancelled, slashed).
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only jobs won by this provider (0x address or key name).
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// Only jobs posted by this buyer (0x address or key name).
+    #[arg(long)]
+    pub buyer: Option<String>,
+    /// Skip this many.
+    #[arg(long)]
+    pub offset: Option<usize>,
+    /// At most this many (default 100).
+    #[arg(long)]
+    pub limit: Option<usize>,
+}
+
+fn secs_to_ms(secs: u64, flag: &str) -> anyhow::Result<u64> {
+    secs.checked_mul(1000)
+        .with_context(|| format!("--{flag} is too large"))
+}
+
+fn read_file(path: &std::path::Path, what: &str) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {what} {}", path.display()))
+}
+
+fn submit(ctx: &Ctx, a: SubmitArgs) -> anyhow::Result<()> {
+    let spec_bytes = read_file(&a.spec, "job spec")?;
+    let text = std::str::from_utf8(&spec_bytes)
+        .with_context(|| format!("{} is not UTF-8", a.spec.display()))?;
+    JobSpec::from_toml(text).with_context(|| format!("invalid job spec {}", a.spec.display()))?;
+    let data = a
+        .data
+        .iter()
+        .map(|p| read_file(p, "data file"))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let client = chain::client(ctx);
+    let token = chain::token_by_symbol(&client, &a.token)?;
+    let max_price = parse_amount(&a.max_price, token.info.decimals).context("--max-price")?;
+    let escrow = match &a.escrow {
+        Some(e) => parse_amount(e, token.info.decimals).context("--escrow")?,
+        None => max_price,
+    };
+    let terms = JobTerms {
+        spec_hash: blob_hash(&spec_bytes),
+        data_hashes: data.iter().map(|d| blob_hash(d)).collect(),
+        token: token.id,
+        max_price,
+        escrow,
+        device_class: a.device_class.clone(),
+        min_cores: a.min_cores,
+        min_memory_mb: a.min_memory_mb,
+        spot_check_bps: a.spot_check_bps,
+        challenge_window_ms: secs_to_ms(a.challenge_window_secs, "challenge-window-secs")?,
+        bid_window_ms: secs_to_ms(a.bid_window_secs, "bid-window-secs")?,
+        deadline_ms: secs_to_ms(a.deadline_secs, "deadline-secs")?,
+    };
+    let key = a.signer.load(&Keystore::new(ctx.keystore_dir()))?;
+    let posted = post_job(&client, &key, &spec_bytes, &data, &terms, &a.opts)?;
+    let id = posted.job;
+    ctx.emit(
+        json!({"job": id, "hash": posted.sent.tx.hash(), "terms": terms,
+               "receipt": posted.sent.receipt}),
+        || {
+            format!(
+                "posted job {id}: max price {} {sym}, escrow {} {sym}\n  spec {}\n  watch it: verity job status {id}",
+                format_amount(max_price, token.info.decimals),
+                format_amount(escrow, token.info.decimals),
+                terms.spec_hash,
+                sym = token.info.symbol
+            )
+        },
+    )
+}
+
+/// A posted job: its id and the sent transaction.
+struct Posted {
+    job: u64,
+    sent: chain::Sent,
+}
+
+/// Upload spec and data to the content store and send `PostJob`; the job id from the receipt.
+fn post_job(
+    client: &ApiClient,
+    key: &SecretKey,
+    spec: &[u8],
+    data: &[Vec<u8>],
+    terms: &JobTerms,
+    opts: &SendOpts,
+) -> anyhow::Result<Posted> {
+    client
+        .put_blob(spec)
+        .context("cannot upload the job spec")?;
+    for d in data {
+        client.put_blob(d).context("cannot upload a data file")?;
+    }
+    let opts = SendOpts {
+        no_wait: false,
+        ..opts.clone()
+    };
+    let sent = chain::sign_and_send(client, key, Payload::PostJob(terms.clone()), &opts)?;
+    let receipt = sent.receipt.as_ref().context("PostJob has no receipt")?;
+    if let TxStatus::Failed { error } = &receipt.status {
+        bail!("PostJob was included but failed: {error}");
+    }
+    let job = receipt
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Event::JobPosted { job, .. } => Some(*job),
+            _ => None,
+        })
+        .context("PostJob succeeded but its receipt names no job")?;
+    Ok(Posted { job, sent })
+}
+
+/// Symbol and decimals of `token` (falls back to the id and 0 decimals when unknown).
+pub fn token_meta(client: &ApiClient, token: TokenId) -> (String, u8) {
+    client
+        .tokens()
+        .ok()
+        .and_then(|t| t.tokens.into_iter().find(|e| e.id == token))
+        .map_or_else(
+            || (format!("token#{}", token.0), 0),
+            |e| (e.info.symbol, e.info.decimals),
+        )
+}
+
+fn status(ctx: &Ctx, id: u64) -> anyhow::Result<()> {
+    let client = chain::client(ctx);
+    let job = client
+        .job(id)
+        .with_context(|| format!("cannot read job {id}"))?;
+    let value = serde_json::to_value(&job)?;
+    let (sym, dec) = token_meta(&client, job.terms.token);
+    ctx.emit(value, || job_text(&job, &sym, dec))
+}
+
+/// A job for people (several lines).
+pub fn job_text(j: &Job, sym: &str, dec: u8) -> String {
+    let amt = |v: u128| format!("{} {sym}", format_amount(v, dec));
+    let t = &j.terms;
+    let mut out = format!(
+        "job {} · {:?}\n  buyer {} · max price {} · escrow {}\n  spec {} · {} data file(s)\n  \
+         requires {} · ≥{} cores · ≥{} MiB · spot-check {} bps\n  bidding closes at {} ms · \
+         deadline {} ms · challenge window {} s",
+        j.id,
+        j.status,
+        j.buyer,
+        amt(t.max_price),
+        amt(t.escrow),
+        t.spec_hash,
+        t.data_hashes.len(),
+        t.device_class,
+        t.min_cores,
+        t.min_memory_mb,
+        t.spot_check_bps,
+        j.bid_close,
+        j.deadline,
+        t.challenge_window_ms / 1000,
+    );
+    if j.bids.is_empty() {
+        out.push_str("\n  no bids yet");
+    }
+    for b in &j.bids {
+        out.push_str(&format!("\n  bid {} at {}", b.provider, amt(b.price)));
+    }
+    if let Some(p) = &j.provider {
+        out.push_str(&format!(
+            "\n  won by {p} at {} (stake locked {})",
+            amt(j.price),
+            amt(j.locked)
+        ));
+    }
+    if let Some(c) = &j.commit {
+        out.push_str(&format!(
+            "\n  committed at {} ms: trace {} ({} steps × {} leaves), output {}",
+            c.at, c.trace_root, c.steps, c.ops_per_step, c.output_hash
+        ));
+    }
+    if !j.disputes.is_empty() {
+        let ids: Vec<String> = j.disputes.iter().map(u64::to_string).collect();
+        out.push_str(&format!(
+            "\n  disputes {} (verity dispute show ID)",
+            ids.join(", ")
+        ));
+    }
+    out
+}
+
+fn list(ctx: &Ctx, a: ListArgs) -> anyhow::Result<()> {
+    let client = chain::client(ctx);
+    let filter = JobFilter {
+        status: a.status,
+        provider: a
+            .provider
+            .map(|p| chain::resolve_address(ctx, &p))
+            .transpose()?,
+        buyer: a
+            .buyer
+            .map(|p| chain::resolve_address(ctx, &p))
+            .transpose()?,
+        offset: a.offset,
+        limit: a.limit,
+    };
+    let page = client.jobs(&filter).context("cannot list jobs")?;
+    let value = serde_json::to_value(&page)?;
+    ctx.emit(value, || {
+        let mut out = format!(
+            "{} job(s) at height {} (showing {})",
+            page.total,
+            page.height,
+            page.jobs.len()
+        );
+        let mut metas: std::collections::BTreeMap<u32, (String, u8)> = Default::default();
+        for j in &page.jobs {
+            let (sym, dec) = metas
+                .entry(j.terms.token.0)
+                .or_insert_with(|| token_meta(&client, j.terms.token))
+                .clone();
+            let who = j
+                .provider
+                .map_or_else(|| "-".to_string(), |p| p.to_string());
+            out.push_str(&format!(
+                "\n  #{:<4} {:<10} max {} {sym} · price {} · provider {who} · {} bid(s)",
+                j.id,
+                format!("{:?}", j.status),
+                format_amount(j.terms.max_price, dec),
+                format_amount(j.price, dec),
+                j.bids.len()
+            ));
+        }
+        out
+    })
 }

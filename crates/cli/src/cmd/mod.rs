@@ -8,6 +8,7 @@ pub mod calc; // shared calculators (issue 5: amm-out/amm-in; tbill, ve-power)
 pub mod chain;
 pub mod data;
 pub mod devnet;
+pub mod dispute; // issue 4: dispute show/list
 pub mod economy; // issue 5: vault, vesting, gov, savings, buyback, calc ve-power
 pub mod job;
 pub mod keys;
