@@ -5,6 +5,9 @@ use crate::identity::ActorKind;
 use serde::{Deserialize, Serialize};
 use verity_primitives::{Address, Hash, Timestamp, TokenId, amount_str};
 
+#[path = "receipt_leaf.rs"]
+mod leaf;
+
 /// Outcome of a transaction. JSON: `"Success"` or `{"Failed": {"error": "…"}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TxStatus {
@@ -662,11 +665,16 @@ pub struct Receipt {
 }
 
 impl Receipt {
-    /// Leaf hash for the receipts root: keccak256 of the receipt's JSON (serde_json writes
-    /// struct fields in declaration order and there are no maps, so it is canonical).
+    /// Leaf hash for the receipts root: `blake3("verity.receipt.v1" ‖ encoding)` where the
+    /// encoding is the canonical binary form of `receipt_leaf.rs` (fields in
+    /// declaration order, variants by name, addresses and hashes as raw bytes). The JSON form
+    /// served by the API is a separate, unchanged representation.
     pub fn leaf_hash(&self) -> Hash {
-        let bytes = serde_json::to_vec(self).expect("a receipt always serialises to JSON");
-        Hash::keccak(&bytes)
+        let mut buf = Vec::with_capacity(256);
+        buf.extend_from_slice(b"verity.receipt.v1");
+        leaf::encode_into(self, &mut buf)
+            .expect("receipts hold only fixed-length sequences (Vec) and no maps");
+        Hash(*blake3::hash(&buf).as_bytes())
     }
 
     /// True if the transaction succeeded.

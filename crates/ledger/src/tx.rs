@@ -496,6 +496,35 @@ pub mod eip712 {
     }
 }
 
+/// EIP-712 `hashStruct(s) = keccak256(typeHash ‖ encodeData(s))` with each primary type's
+/// `typeHash` computed once per thread instead of once per transaction (alloy's
+/// `eip712_hash_struct` rehashes the type string every call). `tx_tests` checks it against alloy's
+/// result for every payload variant.
+trait CachedStructHash: SolStruct + 'static {
+    fn cached_hash_struct(&self) -> alloy_primitives::B256 {
+        thread_local! {
+            static TYPE_HASHES: std::cell::RefCell<
+                std::collections::BTreeMap<std::any::TypeId, alloy_primitives::B256>,
+            > = const { std::cell::RefCell::new(std::collections::BTreeMap::new()) };
+        }
+        #[cfg(test)]
+        if tests::ALLOY_STRUCT_HASH.with(std::cell::Cell::get) {
+            return self.eip712_hash_struct();
+        }
+        let type_hash = TYPE_HASHES.with(|c| {
+            *c.borrow_mut()
+                .entry(std::any::TypeId::of::<Self>())
+                .or_insert_with(|| self.eip712_type_hash())
+        });
+        let mut k = alloy_primitives::Keccak256::new();
+        k.update(type_hash);
+        k.update(self.eip712_encode_data());
+        k.finalize()
+    }
+}
+
+impl<T: SolStruct + 'static> CachedStructHash for T {}
+
 /// The EIP-712 domain `{name: "Verity", version: "1", chainId: chain_id}`.
 pub fn domain(chain_id: u64) -> Eip712Domain {
     Eip712Domain::new(
@@ -536,7 +565,7 @@ impl Transaction {
                 token: token.0,
                 amount: *amount,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::Mint { token, to, amount } => eip712::Mint {
                 sender,
                 nonce,
@@ -544,40 +573,40 @@ impl Transaction {
                 to: a(*to),
                 amount: *amount,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::Burn { token, amount } => eip712::Burn {
                 sender,
                 nonce,
                 token: token.0,
                 amount: *amount,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::RegisterActor { kind, metadata } => eip712::RegisterActor {
                 sender,
                 nonce,
                 kind: kind.code(),
                 metadata: metadata.clone(),
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::UpdateActor { metadata } => eip712::UpdateActor {
                 sender,
                 nonce,
                 metadata: metadata.clone(),
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::Bond { amount } => eip712::Bond {
                 sender,
                 nonce,
                 amount: *amount,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::Unbond { amount } => eip712::Unbond {
                 sender,
                 nonce,
                 amount: *amount,
             }
-            .eip712_hash_struct(),
-            Payload::Withdraw => eip712::Withdraw { sender, nonce }.eip712_hash_struct(),
+            .cached_hash_struct(),
+            Payload::Withdraw => eip712::Withdraw { sender, nonce }.cached_hash_struct(),
             // --- amm + router (issue 5) ---
             Payload::CreatePool {
                 token_a,
@@ -590,7 +619,7 @@ impl Transaction {
                 token_b: token_b.0,
                 fee_bps: *fee_bps,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::AddLiquidity {
                 pool,
                 amount_a_desired,
@@ -608,7 +637,7 @@ impl Transaction {
                 amount_b_min: *amount_b_min,
                 deadline: deadline.0,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::RemoveLiquidity {
                 pool,
                 liquidity,
@@ -624,7 +653,7 @@ impl Transaction {
                 amount_b_min: *amount_b_min,
                 deadline: deadline.0,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::SwapExactIn {
                 path,
                 amount_in,
@@ -638,7 +667,7 @@ impl Transaction {
                 min_out: *min_out,
                 deadline: deadline.0,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::SwapExactOut {
                 path,
                 amount_out,
@@ -652,7 +681,7 @@ impl Transaction {
                 max_in: *max_in,
                 deadline: deadline.0,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::SwapRouted {
                 from,
                 to,
@@ -668,7 +697,7 @@ impl Transaction {
                 min_out: *min_out,
                 deadline: deadline.0,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             // --- oracle, treasury, dollar (issue 5) ---
             Payload::ReportPrice { feed, value } => eip712::ReportPrice {
                 sender,
@@ -676,38 +705,38 @@ impl Transaction {
                 feed: feed.clone(),
                 value: *value,
             }
-            .eip712_hash_struct(),
-            Payload::AccrueNav => eip712::AccrueNav { sender, nonce }.eip712_hash_struct(),
+            .cached_hash_struct(),
+            Payload::AccrueNav => eip712::AccrueNav { sender, nonce }.cached_hash_struct(),
             Payload::Subscribe { asset, amount } => eip712::Subscribe {
                 sender,
                 nonce,
                 asset: asset.0,
                 amount: *amount,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::Redeem { shares, asset } => eip712::Redeem {
                 sender,
                 nonce,
                 shares: *shares,
                 asset: asset.0,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::MintAid { collateral, amount } => eip712::MintAid {
                 sender,
                 nonce,
                 collateral: collateral.0,
                 amount: *amount,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::RedeemAid { amount, collateral } => eip712::RedeemAid {
                 sender,
                 nonce,
                 amount: *amount,
                 collateral: collateral.0,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::SnapshotReserves => {
-                eip712::SnapshotReserves { sender, nonce }.eip712_hash_struct()
+                eip712::SnapshotReserves { sender, nonce }.cached_hash_struct()
             }
             // --- vault, vesting, governance, burn, savings (issue 5) ---
             Payload::VaultDeposit { assets, min_shares } => eip712::VaultDeposit {
@@ -716,28 +745,28 @@ impl Transaction {
                 assets: *assets,
                 min_shares: *min_shares,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::VaultMint { shares, max_assets } => eip712::VaultMint {
                 sender,
                 nonce,
                 shares: *shares,
                 max_assets: *max_assets,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::VaultRequestRedeem { shares } => eip712::VaultRequestRedeem {
                 sender,
                 nonce,
                 shares: *shares,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::VaultRequestWithdraw { assets } => eip712::VaultRequestWithdraw {
                 sender,
                 nonce,
                 assets: *assets,
             }
-            .eip712_hash_struct(),
-            Payload::VaultClaim => eip712::VaultClaim { sender, nonce }.eip712_hash_struct(),
-            Payload::ClaimVested => eip712::ClaimVested { sender, nonce }.eip712_hash_struct(),
+            .cached_hash_struct(),
+            Payload::VaultClaim => eip712::VaultClaim { sender, nonce }.cached_hash_struct(),
+            Payload::ClaimVested => eip712::ClaimVested { sender, nonce }.cached_hash_struct(),
             Payload::CreateLock {
                 amount,
                 unlock_time,
@@ -747,46 +776,46 @@ impl Transaction {
                 amount: *amount,
                 unlock_time: *unlock_time,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::IncreaseAmount { amount } => eip712::IncreaseAmount {
                 sender,
                 nonce,
                 amount: *amount,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::IncreaseUnlockTime { unlock_time } => eip712::IncreaseUnlockTime {
                 sender,
                 nonce,
                 unlock_time: *unlock_time,
             }
-            .eip712_hash_struct(),
-            Payload::WithdrawLock => eip712::WithdrawLock { sender, nonce }.eip712_hash_struct(),
+            .cached_hash_struct(),
+            Payload::WithdrawLock => eip712::WithdrawLock { sender, nonce }.cached_hash_struct(),
             Payload::Propose { param, value } => eip712::Propose {
                 sender,
                 nonce,
                 param: param.clone(),
                 value: value.clone(),
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::Vote { proposal, support } => eip712::Vote {
                 sender,
                 nonce,
                 proposal: *proposal,
                 support: *support,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::ExecuteProposal { proposal } => eip712::ExecuteProposal {
                 sender,
                 nonce,
                 proposal: *proposal,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::ExecuteBuyback { token } => eip712::ExecuteBuyback {
                 sender,
                 nonce,
                 token: token.0,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::SetSavingsPolicy {
                 target_token,
                 share_bps,
@@ -800,7 +829,7 @@ impl Transaction {
                 max_slippage_bps: *max_slippage_bps,
                 min_batch: *min_batch,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             // --- end vault, vesting, governance, burn, savings ---
             // --- market/dispute (issue 4) ---
             Payload::PostJob(t) => eip712::PostJob {
@@ -819,20 +848,20 @@ impl Transaction {
                 bid_window_ms: t.bid_window_ms,
                 deadline_ms: t.deadline_ms,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::Bid { job, price } => eip712::Bid {
                 sender,
                 nonce,
                 job: *job,
                 price: *price,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::CloseBidding { job } => eip712::CloseBidding {
                 sender,
                 nonce,
                 job: *job,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::Commit { job, result } => eip712::Commit {
                 sender,
                 nonce,
@@ -843,25 +872,25 @@ impl Transaction {
                 ops_per_step: result.ops_per_step,
                 receipt_version: result.receipt_version,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::Settle { job } => eip712::Settle {
                 sender,
                 nonce,
                 job: *job,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::Expire { job } => eip712::Expire {
                 sender,
                 nonce,
                 job: *job,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::Cancel { job } => eip712::Cancel {
                 sender,
                 nonce,
                 job: *job,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::Challenge {
                 job,
                 trace_root,
@@ -873,7 +902,7 @@ impl Transaction {
                 trace_root: trace_root.0.into(),
                 bond: *bond,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::Bisect {
                 dispute,
                 left,
@@ -885,20 +914,20 @@ impl Transaction {
                 left: left.0.into(),
                 right: right.0.into(),
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::Rule { dispute, evidence } => eip712::Rule {
                 sender,
                 nonce,
                 dispute: *dispute,
                 evidence: evidence.clone(),
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             Payload::ClaimTimeout { dispute } => eip712::ClaimTimeout {
                 sender,
                 nonce,
                 dispute: *dispute,
             }
-            .eip712_hash_struct(),
+            .cached_hash_struct(),
             // --- end market/dispute ---
         };
         Hash(h.0)

@@ -213,3 +213,103 @@ proptest! {
         }
     }
 }
+
+thread_local! {
+    /// When set, `struct_hash` uses alloy's own `eip712_hash_struct` (no type-hash cache).
+    pub(super) static ALLOY_STRUCT_HASH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// One sample of every payload variant (extend when adding a variant).
+fn every_payload(amount: u128, text: &str) -> Vec<Payload> {
+    let t = TokenId(3);
+    let d = Timestamp(77);
+    let hh = Hash::keccak(text.as_bytes());
+    vec![
+        Payload::Transfer { to: Address([1; 20]), token: t, amount },
+        Payload::Mint { token: t, to: Address([2; 20]), amount },
+        Payload::Burn { token: t, amount },
+        Payload::RegisterActor { kind: ActorKind::Model, metadata: text.into() },
+        Payload::UpdateActor { metadata: text.into() },
+        Payload::Bond { amount },
+        Payload::Unbond { amount },
+        Payload::Withdraw,
+        Payload::CreatePool { token_a: t, token_b: TokenId(4), fee_bps: 30 },
+        Payload::AddLiquidity { pool: 1, amount_a_desired: amount, amount_b_desired: 2, amount_a_min: 3, amount_b_min: 4, deadline: d },
+        Payload::RemoveLiquidity { pool: 1, liquidity: amount, amount_a_min: 3, amount_b_min: 4, deadline: d },
+        Payload::SwapExactIn { path: vec![t, TokenId(4)], amount_in: amount, min_out: 1, deadline: d },
+        Payload::SwapExactOut { path: vec![t, TokenId(4)], amount_out: amount, max_in: 9, deadline: d },
+        Payload::SwapRouted { from: t, to: TokenId(4), amount_in: amount, min_out: 1, deadline: d },
+        Payload::ReportPrice { feed: text.into(), value: amount },
+        Payload::AccrueNav,
+        Payload::Subscribe { asset: t, amount },
+        Payload::Redeem { shares: amount, asset: t },
+        Payload::MintAid { collateral: t, amount },
+        Payload::RedeemAid { amount, collateral: t },
+        Payload::SnapshotReserves,
+        Payload::VaultDeposit { assets: amount, min_shares: 1 },
+        Payload::VaultMint { shares: amount, max_assets: 1 },
+        Payload::VaultRequestRedeem { shares: amount },
+        Payload::VaultRequestWithdraw { assets: amount },
+        Payload::VaultClaim,
+        Payload::ClaimVested,
+        Payload::CreateLock { amount, unlock_time: 5 },
+        Payload::IncreaseAmount { amount },
+        Payload::IncreaseUnlockTime { unlock_time: 6 },
+        Payload::WithdrawLock,
+        Payload::Propose { param: text.into(), value: "7".into() },
+        Payload::Vote { proposal: 2, support: true },
+        Payload::ExecuteProposal { proposal: 2 },
+        Payload::ExecuteBuyback { token: t },
+        Payload::SetSavingsPolicy { target_token: t, share_bps: 10, max_slippage_bps: 20, min_batch: amount },
+        Payload::PostJob(
+            serde_json::from_value(serde_json::json!({
+                "spec_hash": hh, "data_hashes": [hh, Hash::ZERO], "token": 3, "max_price": "5",
+                "escrow": amount.to_string(), "device_class": text, "min_cores": 2,
+                "min_memory_mb": 512, "spot_check_bps": 100, "challenge_window_ms": 9,
+                "bid_window_ms": 8, "deadline_ms": 7
+            }))
+            .expect("JobTerms sample"),
+        ),
+        Payload::Bid { job: 1, price: amount },
+        Payload::CloseBidding { job: 1 },
+        Payload::Commit {
+            job: 1,
+            result: serde_json::from_value(serde_json::json!({
+                "output_hash": hh, "trace_root": Hash::ZERO, "steps": 3, "ops_per_step": 4,
+                "receipt_version": 1
+            }))
+            .expect("CommitArgs sample"),
+        },
+        Payload::Settle { job: 1 },
+        Payload::Expire { job: 1 },
+        Payload::Cancel { job: 1 },
+        Payload::Challenge { job: 1, trace_root: hh, bond: amount },
+        Payload::Bisect { dispute: 1, left: hh, right: Hash::ZERO },
+        Payload::Rule { dispute: 1, evidence: text.into() },
+        Payload::ClaimTimeout { dispute: 1 },
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// The cached-type-hash struct hash equals alloy's `eip712_hash_struct` for every payload
+    /// variant, including types seen for the first time on this thread.
+    #[test]
+    fn cached_struct_hash_equals_alloys(nonce in any::<u64>(), amount in any::<u128>(), text in ".{0,30}") {
+        let all = every_payload(amount, &text);
+        let n = all.len();
+        let mut names = std::collections::BTreeSet::new();
+        for payload in all {
+            names.insert(payload.type_name());
+            let tx = Transaction { chain_id: 5, sender: Address([9; 20]), nonce, payload };
+            let cached = (tx.struct_hash(), tx.struct_hash());
+            ALLOY_STRUCT_HASH.with(|c| c.set(true));
+            let alloy = tx.struct_hash();
+            ALLOY_STRUCT_HASH.with(|c| c.set(false));
+            prop_assert_eq!(cached.0, alloy, "{}", tx.payload.type_name());
+            prop_assert_eq!(cached.1, alloy);
+        }
+        prop_assert_eq!(names.len(), n, "each sample is a different variant");
+    }
+}

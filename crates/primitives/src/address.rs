@@ -75,16 +75,23 @@ impl From<[u8; 20]> for Address {
     }
 }
 
+/// Human-readable formats (JSON, TOML) get the EIP-55 string; binary formats (e.g. the ledger's
+/// receipt-leaf encoding) get the 20 raw bytes, which skips the checksum's keccak.
 impl Serialize for Address {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_checksum())
+        if s.is_human_readable() {
+            s.serialize_str(&self.to_checksum())
+        } else {
+            s.serialize_bytes(&self.0)
+        }
     }
 }
 
+/// Accepts the text form (checksum checked) or exactly 20 raw bytes.
 impl<'de> Deserialize<'de> for Address {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        d.deserialize_any(crate::hash::TextOrBytes::<20>("an address"))
+            .map(|b| Address(b.0))
     }
 }
 
@@ -158,6 +165,15 @@ mod tests {
         assert_eq!(j, format!("\"{}\"", EIP55[4]));
         let back: Address = serde_json::from_str(&j).expect("deserialise");
         assert_eq!(back, a);
+    }
+
+    #[test]
+    fn binary_serde_is_raw_bytes() {
+        use serde::de::value::{BytesDeserializer, Error};
+        let a: Address = EIP55[4].parse().expect("valid");
+        let back = Address::deserialize(BytesDeserializer::<Error>::new(&a.0)).expect("bytes");
+        assert_eq!(back, a);
+        assert!(Address::deserialize(BytesDeserializer::<Error>::new(&a.0[..19])).is_err());
     }
 
     proptest! {

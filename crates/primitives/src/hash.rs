@@ -60,16 +60,52 @@ impl From<[u8; 32]> for Hash {
     }
 }
 
+/// Human-readable formats get the `0x`-hex string; binary formats get the 32 raw bytes.
 impl Serialize for Hash {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_string())
+        if s.is_human_readable() {
+            s.serialize_str(&self.to_string())
+        } else {
+            s.serialize_bytes(&self.0)
+        }
     }
 }
 
+/// Accepts the `0x`-hex text or exactly 32 raw bytes.
 impl<'de> Deserialize<'de> for Hash {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        d.deserialize_any(TextOrBytes::<32>("a 32-byte hash"))
+            .map(|b| Hash(b.0))
+    }
+}
+
+/// Raw `N` bytes parsed by [`TextOrBytes`].
+pub(crate) struct Fixed<const N: usize>(pub(crate) [u8; N]);
+
+/// Serde visitor for a fixed-size value given either as text (parsed with `FromStr` of the
+/// 20- or 32-byte type: address checksum or hex rules apply) or as exactly `N` raw bytes.
+pub(crate) struct TextOrBytes<const N: usize>(pub(crate) &'static str);
+
+impl<'de, const N: usize> serde::de::Visitor<'de> for TextOrBytes<N> {
+    type Value = Fixed<N>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Fixed<N>, E> {
+        let bytes: Vec<u8> = if N == 20 {
+            s.parse::<crate::Address>().map_err(E::custom)?.0.to_vec()
+        } else {
+            s.parse::<Hash>().map_err(E::custom)?.0.to_vec()
+        };
+        self.visit_bytes(&bytes)
+    }
+
+    fn visit_bytes<E: serde::de::Error>(self, b: &[u8]) -> Result<Fixed<N>, E> {
+        <[u8; N]>::try_from(b)
+            .map(Fixed)
+            .map_err(|_| E::invalid_length(b.len(), &self))
     }
 }
 
@@ -93,5 +129,15 @@ mod tests {
         assert!("zz".parse::<Hash>().is_err());
         let j = serde_json::to_string(&h).expect("serialise");
         assert_eq!(serde_json::from_str::<Hash>(&j).expect("deserialise"), h);
+        assert!(serde_json::from_str::<Hash>("\"0x12\"").is_err());
+    }
+
+    #[test]
+    fn binary_serde_is_raw_bytes() {
+        use serde::de::value::{BytesDeserializer, Error};
+        let h = Hash::keccak(b"verity");
+        let back = Hash::deserialize(BytesDeserializer::<Error>::new(&h.0)).expect("bytes");
+        assert_eq!(back, h);
+        assert!(Hash::deserialize(BytesDeserializer::<Error>::new(&h.0[..31])).is_err());
     }
 }
