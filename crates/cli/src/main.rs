@@ -102,6 +102,12 @@ enum Command {
     /// Bisection disputes over committed jobs: show, list.
     #[command(subcommand)]
     Dispute(cmd::dispute::DisputeCmd),
+    /// Run a provider agent (bid, run jobs, commit, answer disputes, settle).
+    #[command(subcommand)]
+    Provider(cmd::agents::ProviderCmd),
+    /// Run a verifier agent (re-run sampled steps, attest or challenge).
+    #[command(subcommand)]
+    Verifier(cmd::agents::VerifierCmd),
 }
 
 fn main() -> std::process::ExitCode {
@@ -141,6 +147,8 @@ fn main() -> std::process::ExitCode {
         Command::Buyback(a) => cmd::economy::run_buyback(&ctx, a),
         // --- marketplace (issue 4) ---
         Command::Dispute(c) => cmd::dispute::run(&ctx, c),
+        Command::Provider(c) => cmd::agents::run_provider(&ctx, c),
+        Command::Verifier(c) => cmd::agents::run_verifier(&ctx, c),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

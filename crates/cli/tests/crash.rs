@@ -50,6 +50,8 @@ fn start(data: &std::path::Path) -> NodeProc {
         "127.0.0.1:0",
         "--block-time-ms",
         "20",
+        "--agents",
+        "none",
     ])
 }
 

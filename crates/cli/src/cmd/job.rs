@@ -19,16 +19,16 @@ use verity_ree::trace::{LeafInfo, Trace, to_hex, verify_leaf};
 
 use anyhow::{Context, bail};
 use serde_json::json;
+use verity_agent::buyer::{JobOffer, submit_job};
+use verity_agent::work::fetch_outputs;
 use verity_api::ApiClient;
 use verity_api::market::{JobFilter, blob_hash};
-use verity_ledger::market::{Job, JobTerms};
-use verity_ledger::{Event, Payload, SecretKey, TxStatus};
+use verity_ledger::market::Job;
 use verity_primitives::TokenId;
-use verity_ree::spec::JobSpec;
 
 use crate::cmd::Ctx;
 use crate::cmd::amount::{format_amount, parse_amount};
-use crate::cmd::chain::{self, SendOpts};
+use crate::cmd::chain;
 use crate::cmd::keystore::Keystore;
 use crate::cmd::signer::SignerArgs;
 
@@ -42,6 +42,15 @@ pub enum JobCmd {
     Status {
         /// Job id.
         id: u64,
+    },
+    /// Download a committed job's outputs (weights, metrics, receipt, trace, checkpoints) to
+    /// --out, each checked against the committed output hash.
+    Fetch {
+        /// Job id.
+        id: u64,
+        /// Folder to write the outputs to.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
     },
     /// List marketplace jobs.
     List(ListArgs),
@@ -98,6 +107,7 @@ pub fn run(ctx: &Ctx, cmd: JobCmd) -> anyhow::Result<()> {
         JobCmd::Diff { a, b } => diff(ctx, &a, &b),
         JobCmd::Submit(a) => submit(ctx, a),
         JobCmd::Status { id } => status(ctx, id),
+        JobCmd::Fetch { id, out } => fetch(ctx, id, &out),
         JobCmd::List(a) => list(ctx, a),
     }
 }
@@ -258,8 +268,6 @@ pub struct SubmitArgs {
     pub min_memory_mb: u64,
     #[command(flatten)]
     pub signer: SignerArgs,
-    #[command(flatten)]
-    pub opts: SendOpts,
 }
 
 /// Arguments of `job list`.
@@ -294,9 +302,6 @@ fn read_file(path: &std::path::Path, what: &str) -> anyhow::Result<Vec<u8>> {
 
 fn submit(ctx: &Ctx, a: SubmitArgs) -> anyhow::Result<()> {
     let spec_bytes = read_file(&a.spec, "job spec")?;
-    let text = std::str::from_utf8(&spec_bytes)
-        .with_context(|| format!("{} is not UTF-8", a.spec.display()))?;
-    JobSpec::from_toml(text).with_context(|| format!("invalid job spec {}", a.spec.display()))?;
     let data = a
         .data
         .iter()
@@ -309,9 +314,7 @@ fn submit(ctx: &Ctx, a: SubmitArgs) -> anyhow::Result<()> {
         Some(e) => parse_amount(e, token.info.decimals).context("--escrow")?,
         None => max_price,
     };
-    let terms = JobTerms {
-        spec_hash: blob_hash(&spec_bytes),
-        data_hashes: data.iter().map(|d| blob_hash(d)).collect(),
+    let offer = JobOffer {
         token: token.id,
         max_price,
         escrow,
@@ -324,62 +327,60 @@ fn submit(ctx: &Ctx, a: SubmitArgs) -> anyhow::Result<()> {
         deadline_ms: secs_to_ms(a.deadline_secs, "deadline-secs")?,
     };
     let key = a.signer.load(&Keystore::new(ctx.keystore_dir()))?;
-    let posted = post_job(&client, &key, &spec_bytes, &data, &terms, &a.opts)?;
-    let id = posted.job;
+    let id = submit_job(&client, &key, &spec_bytes, &data, &offer)?;
+    let spec_hash = blob_hash(&spec_bytes);
+    let data_hashes: Vec<_> = data.iter().map(|d| blob_hash(d)).collect();
     ctx.emit(
-        json!({"job": id, "hash": posted.sent.tx.hash(), "terms": terms,
-               "receipt": posted.sent.receipt}),
+        json!({"job": id, "spec_hash": spec_hash, "data_hashes": data_hashes,
+               "token": token.info.symbol, "max_price": max_price.to_string(),
+               "escrow": escrow.to_string()}),
         || {
             format!(
-                "posted job {id}: max price {} {sym}, escrow {} {sym}\n  spec {}\n  watch it: verity job status {id}",
+                "posted job {id}: max price {} {sym}, escrow {} {sym}\n  spec {spec_hash}\n  watch it: verity job status {id}",
                 format_amount(max_price, token.info.decimals),
                 format_amount(escrow, token.info.decimals),
-                terms.spec_hash,
                 sym = token.info.symbol
             )
         },
     )
 }
 
-/// A posted job: its id and the sent transaction.
-struct Posted {
-    job: u64,
-    sent: chain::Sent,
-}
-
-/// Upload spec and data to the content store and send `PostJob`; the job id from the receipt.
-fn post_job(
-    client: &ApiClient,
-    key: &SecretKey,
-    spec: &[u8],
-    data: &[Vec<u8>],
-    terms: &JobTerms,
-    opts: &SendOpts,
-) -> anyhow::Result<Posted> {
-    client
-        .put_blob(spec)
-        .context("cannot upload the job spec")?;
-    for d in data {
-        client.put_blob(d).context("cannot upload a data file")?;
-    }
-    let opts = SendOpts {
-        no_wait: false,
-        ..opts.clone()
+fn fetch(ctx: &Ctx, id: u64, out: &std::path::Path) -> anyhow::Result<()> {
+    let client = chain::client(ctx);
+    let job = client
+        .job(id)
+        .with_context(|| format!("cannot read job {id}"))?;
+    let Some(commit) = &job.commit else {
+        bail!(
+            "job {id} has no committed result yet (status {:?}): nothing to fetch",
+            job.status
+        );
     };
-    let sent = chain::sign_and_send(client, key, Payload::PostJob(terms.clone()), &opts)?;
-    let receipt = sent.receipt.as_ref().context("PostJob has no receipt")?;
-    if let TxStatus::Failed { error } = &receipt.status {
-        bail!("PostJob was included but failed: {error}");
-    }
-    let job = receipt
-        .events
-        .iter()
-        .find_map(|e| match e {
-            Event::JobPosted { job, .. } => Some(*job),
-            _ => None,
-        })
-        .context("PostJob succeeded but its receipt names no job")?;
-    Ok(Posted { job, sent })
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let m = fetch_outputs(&client, id, &commit.output_hash, out).with_context(|| {
+        format!(
+            "job {id}'s outputs do not match the committed output hash {} (or cannot be fetched)",
+            commit.output_hash
+        )
+    })?;
+    let files: Vec<&str> = m.files.iter().map(|f| f.name.as_str()).collect();
+    ctx.emit(
+        json!({"job": id, "out": out, "output_hash": commit.output_hash,
+               "files": files, "checkpoints": m.checkpoints.len(), "receipt": m.receipt,
+               "verified": true}),
+        || {
+            format!(
+                "fetched job {id}'s outputs to {} ({} files, {} checkpoints), each checked against\n  \
+                 the committed output hash {} (the manifest's blake3)\n  trace root {} · final loss {}",
+                out.display(),
+                files.len(),
+                m.checkpoints.len(),
+                commit.output_hash,
+                m.receipt.trace_root,
+                m.receipt.final_loss
+            )
+        },
+    )
 }
 
 /// Symbol and decimals of `token` (falls back to the id and 0 decimals when unknown).

@@ -92,6 +92,20 @@ pub fn serve(
     tuning: &Tuning,
     extra: Option<(serde_json::Value, String)>,
 ) -> anyhow::Result<()> {
+    serve_with(ctx, data_dir, genesis, http, tuning, extra, &mut |_| Ok(()))
+}
+
+/// [`serve`], calling `after_start(url)` once the start line is printed and the node serves
+/// (the devnet starts its agents there); returns after the node stopped on a signal.
+pub fn serve_with(
+    ctx: &Ctx,
+    data_dir: &Path,
+    genesis: Option<Genesis>,
+    http: SocketAddr,
+    tuning: &Tuning,
+    extra: Option<(serde_json::Value, String)>,
+    after_start: &mut dyn FnMut(&str) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let resumed = data_dir.join(verity_node::DB_FILE).exists();
     if genesis.is_none() && !resumed {
         bail!(
@@ -134,6 +148,7 @@ pub fn serve(
     ctx.emit(line, || format!("{human}\n  Ctrl-C stops the node."))?;
     use std::io::Write;
     let _ = std::io::stdout().flush();
+    after_start(&url)?;
     node.wait_for_signal()
         .context("the node stopped with an error")?;
     if !ctx.json {

@@ -28,7 +28,8 @@ pub struct NodeProc {
 }
 
 impl NodeProc {
-    /// Start `verity --json devnet --data-dir DIR --http 127.0.0.1:0` and wait for it to serve.
+    /// Start `verity --json devnet --data-dir DIR --http 127.0.0.1:0 --agents none` (the node
+    /// alone) and wait for it to serve.
     pub fn devnet(data_dir: &Path) -> NodeProc {
         Self::spawn(&[
             "--json",
@@ -37,6 +38,8 @@ impl NodeProc {
             data_dir.to_str().expect("temp paths are UTF-8"),
             "--http",
             "127.0.0.1:0",
+            "--agents",
+            "none",
         ])
     }
 
