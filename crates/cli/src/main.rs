@@ -108,6 +108,9 @@ enum Command {
     /// Run a verifier agent (re-run sampled steps, attest or challenge).
     #[command(subcommand)]
     Verifier(cmd::agents::VerifierCmd),
+    // --- reports and simulator (issue 8) ---
+    /// Seeded economics simulation over the real ledger; writes a Markdown report and charts.
+    Sim(cmd::sim::SimArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -149,6 +152,7 @@ fn main() -> std::process::ExitCode {
         Command::Dispute(c) => cmd::dispute::run(&ctx, c),
         Command::Provider(c) => cmd::agents::run_provider(&ctx, c),
         Command::Verifier(c) => cmd::agents::run_verifier(&ctx, c),
+        Command::Sim(a) => cmd::sim::run(&ctx, a), // issue 8
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

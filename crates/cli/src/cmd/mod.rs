@@ -19,6 +19,7 @@ pub mod node;
 pub mod proof;
 pub mod send;
 pub mod signer;
+pub mod sim; // issue 8: economics simulator
 pub mod stake;
 pub mod status;
 pub mod tbill; // issue 5: TBILL fund and oracle
