@@ -6,7 +6,8 @@
 //! - `submit SPEC --data FILE … --max-price … --escrow …`: upload spec and data to the node's
 //!   content store and post the job (escrow taken); `status ID`, `list [--status …]
 //!   [--provider …] [--buyer …]` read the ledger's job views; `fetch ID --out DIR` downloads a
-//!   committed job's outputs and checks them against the committed output hash.
+//!   committed job's outputs and checks them against the committed output hash; `settle ID`,
+//!   `expire ID`, `cancel ID` send those one-job transactions.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -23,13 +24,15 @@ use verity_agent::buyer::{JobOffer, submit_job};
 use verity_agent::work::fetch_outputs;
 use verity_api::ApiClient;
 use verity_api::market::{JobFilter, blob_hash};
+use verity_ledger::Payload;
 use verity_ledger::market::Job;
 use verity_primitives::TokenId;
 
 use crate::cmd::Ctx;
 use crate::cmd::amount::{format_amount, parse_amount};
-use crate::cmd::chain;
+use crate::cmd::chain::{self, SendOpts};
 use crate::cmd::keystore::Keystore;
+use crate::cmd::send::sign_send_report;
 use crate::cmd::signer::SignerArgs;
 
 /// Jobs.
@@ -54,6 +57,12 @@ pub enum JobCmd {
     },
     /// List marketplace jobs.
     List(ListArgs),
+    /// Pay out a committed job after its challenge window (anyone may send it).
+    Settle(JobTxArgs),
+    /// Refund a job nobody committed by its deadline (anyone may send it).
+    Expire(JobTxArgs),
+    /// Cancel your open job before it is assigned (the buyer); the escrow comes back.
+    Cancel(JobTxArgs),
     /// Run a job spec locally: writes weights.safetensors, metrics.json, trace.json,
     /// checkpoints/ and receipt.json to --out, and prints the receipt.
     RunLocal(RunLocalArgs),
@@ -109,6 +118,9 @@ pub fn run(ctx: &Ctx, cmd: JobCmd) -> anyhow::Result<()> {
         JobCmd::Status { id } => status(ctx, id),
         JobCmd::Fetch { id, out } => fetch(ctx, id, &out),
         JobCmd::List(a) => list(ctx, a),
+        JobCmd::Settle(a) => job_tx(ctx, Payload::Settle { job: a.id }, &a),
+        JobCmd::Expire(a) => job_tx(ctx, Payload::Expire { job: a.id }, &a),
+        JobCmd::Cancel(a) => job_tx(ctx, Payload::Cancel { job: a.id }, &a),
     }
 }
 
@@ -289,6 +301,21 @@ pub struct ListArgs {
     /// At most this many (default 100).
     #[arg(long)]
     pub limit: Option<usize>,
+}
+
+/// Arguments of the one-job transactions (`settle`, `expire`, `cancel`).
+#[derive(Debug, Args)]
+pub struct JobTxArgs {
+    /// Job id.
+    pub id: u64,
+    #[command(flatten)]
+    pub signer: SignerArgs,
+    #[command(flatten)]
+    pub opts: SendOpts,
+}
+
+fn job_tx(ctx: &Ctx, payload: Payload, a: &JobTxArgs) -> anyhow::Result<()> {
+    sign_send_report(ctx, &a.signer, payload, &a.opts)
 }
 
 fn secs_to_ms(secs: u64, flag: &str) -> anyhow::Result<u64> {
