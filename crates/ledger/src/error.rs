@@ -381,5 +381,12 @@ pub enum LedgerError {
     /// A dispute action refused (turn, proof, evidence or deadline).
     #[error("dispute: {0}")]
     Dispute(String),
+    // --- assets, green (issue 6) ---
+    /// A GPU asset, attestation or financing action refused.
+    #[error("assets: {0}")]
+    Assets(String),
+    /// An energy attestation, green requirement or energy report refused.
+    #[error("green: {0}")]
+    Green(String),
     // --- end market/dispute ---
 }

@@ -233,6 +233,9 @@ fn dispatch(ex: &mut Exec<'_>, sender: &Address, payload: &Payload) -> Result<()
             crate::market::dispute::rule(ex, sender, *dispute, evidence)
         }
         Payload::ClaimTimeout { dispute } => crate::market::dispute::claim_timeout(ex, *dispute),
+        // assets, green (issue 6)
+        Payload::Assets(t) => t.apply(ex, sender),
+        Payload::Green(t) => t.apply(ex, sender),
         // --- end market/dispute ---
     }
 }

@@ -30,6 +30,10 @@ pub mod vesting;
 // --- market/dispute (issue 4) ---
 pub mod market;
 // ---
+// --- assets, green (issue 6) ---
+pub mod assets;
+pub mod green;
+// ---
 pub mod bench;
 pub mod block;
 mod error;

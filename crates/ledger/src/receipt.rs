@@ -103,6 +103,11 @@ pub enum Event {
         /// Why.
         reason: String,
     },
+    // --- assets, green (issue 6) ---
+    /// A GPU asset, attestation or financing event.
+    Asset(crate::assets::AssetEvent),
+    /// An energy attestation, report or green index event.
+    Green(crate::green::GreenEvent),
     // --- amm + router (issue 5) ---
     /// A pool was created.
     PoolCreated {

@@ -376,6 +376,11 @@ pub enum Payload {
         /// Dispute id.
         dispute: u64,
     },
+    // --- assets, green (issue 6): one primary type per inner variant ---
+    /// A GPU asset or financing action (see [`crate::assets`]).
+    Assets(crate::assets::AssetTx),
+    /// An energy attestation, green requirement or energy report (see [`crate::green`]).
+    Green(crate::green::GreenTx),
     // --- end market/dispute ---
 }
 
@@ -434,6 +439,8 @@ impl Payload {
             Payload::Bisect { .. } => "Bisect",
             Payload::Rule { .. } => "Rule",
             Payload::ClaimTimeout { .. } => "ClaimTimeout",
+            Payload::Assets(t) => t.type_name(),
+            Payload::Green(t) => t.type_name(),
         }
     }
 }
@@ -922,6 +929,8 @@ impl Transaction {
                 evidence: evidence.clone(),
             }
             .cached_hash_struct(),
+            Payload::Assets(t) => alloy_primitives::B256::from(t.struct_hash(&self.sender, nonce).0),
+            Payload::Green(t) => alloy_primitives::B256::from(t.struct_hash(&self.sender, nonce).0),
             Payload::ClaimTimeout { dispute } => eip712::ClaimTimeout {
                 sender,
                 nonce,

@@ -452,6 +452,9 @@ pub(crate) fn close_if_due(ex: &mut Exec<'_>, j: &mut Job) -> Result<bool, Ledge
     order.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
     for (price, _, i) in order {
         let provider = j.bids[i].provider;
+        if !crate::green::may_serve(ex, j.id, &provider)? {
+            continue; // below the job's minimum green share (issue 6)
+        }
         let need = collateral(price)?;
         if free_stake(ex, &provider)? < need {
             continue;
@@ -587,6 +590,8 @@ pub(crate) fn settle(ex: &mut Exec<'_>, id: u64) -> Result<(), LedgerError> {
     let paid = math::checked_sub(j.price, fee)?;
     let refund = math::checked_sub(j.terms.escrow, j.price)?;
     let m = market_account();
+    // assets/green (issue 6): financier share of a financed asset's revenue to the vault.
+    let paid = crate::assets::settle_hook(ex, &j, paid)?;
     if paid > 0 {
         tokens::move_balance(ex, &m, &provider, token, paid)?;
     }

@@ -321,6 +321,8 @@ impl State {
         crate::vesting::check_invariants(self)?; // vesting (issue 5)
         crate::governance::check_invariants(self)?; // governance (issue 5)
         crate::market::check_invariants(self)?; // market/dispute (issue 4)
+        crate::assets::check_invariants(self)?; // assets/financing (issue 6)
+        crate::green::check_invariants(self)?; // green (issue 6)
         Ok(())
     }
 }
