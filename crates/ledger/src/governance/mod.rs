@@ -9,6 +9,8 @@
 //! **passes** when yes + no ≥ ⌈total × quorum_bps / 10 000⌉ and yes > no. `ExecuteProposal`
 //! (anyone) applies a passed proposal once the block time is ≥ `voting_ends + timelock_ms`.
 
+#[cfg(test)]
+mod oracle_tests;
 pub mod params;
 #[cfg(test)]
 mod tests;
@@ -260,7 +262,7 @@ pub(crate) fn propose(
             "value longer than {MAX_VALUE_LEN} bytes"
         )));
     }
-    params::validate(param, value)?;
+    params::validate_in(ex, param, value)?;
     let mut c = config(ex)?;
     let snapshot = ve::now_s(ex).saturating_sub(1);
     let power = ve::balance_at(ex, sender, snapshot)?;

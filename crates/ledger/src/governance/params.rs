@@ -13,9 +13,16 @@
 //! | `burn_bps` | bps | burn + caller ≤ 10 000 | share of a buyback burned |
 //! | `buyback_caller_bps` | bps | burn + caller ≤ 10 000 | share of a buyback paid to its sender |
 //! | `buyback_max_deviation_bps` | bps | 1 – 5 000 | how far below the TWAP a buyback may fill |
+//! | `oracle_add_reporter` | `FEED:0xADDRESS` | feed exists, address new, ≤ 32 reporters | authorise a reporter |
+//! | `oracle_remove_reporter` | `FEED:0xADDRESS` | a reporter of the feed, not its last | revoke a reporter (its report stops counting) |
+//! | `oracle_max_age_ms` | `FEED:ms` | 1 min – 400 d | staleness bound of a feed |
+//!
+//! The oracle parameters are checked against the state (feed exists, reporter present or not)
+//! when proposed and again when executed, since other proposals may have changed the feed.
 
 use crate::error::LedgerError;
-use crate::state::{Exec, keys};
+use crate::state::{Exec, Store, keys};
+use verity_primitives::Address;
 
 /// Every parameter name governance accepts, in the order of the table above.
 pub const ALLOWED: &[&str] = &[
@@ -28,6 +35,9 @@ pub const ALLOWED: &[&str] = &[
     "burn_bps",
     "buyback_caller_bps",
     "buyback_max_deviation_bps",
+    "oracle_add_reporter",
+    "oracle_remove_reporter",
+    "oracle_max_age_ms",
 ];
 
 const HOUR: u128 = 3_600_000;
@@ -38,6 +48,34 @@ const DAY: u128 = 24 * HOUR;
 pub enum ParamValue {
     /// An integer (ms, bps or base units).
     Int(u128),
+    /// A reporter of an oracle feed (`FEED:0xADDRESS`).
+    Reporter {
+        /// Feed name.
+        feed: String,
+        /// Reporter address.
+        reporter: Address,
+    },
+    /// A feed's staleness bound (`FEED:ms`).
+    FeedMaxAge {
+        /// Feed name.
+        feed: String,
+        /// Bound, ms.
+        max_age_ms: u64,
+    },
+}
+
+/// Split `FEED:rest` of an oracle parameter.
+fn feed_and_rest<'a>(param: &str, value: &'a str) -> Result<(&'a str, &'a str), LedgerError> {
+    let (feed, rest) = value
+        .split_once(':')
+        .ok_or_else(|| bad(param, format!("{value:?} is not FEED:VALUE")))?;
+    let ok_name = !feed.is_empty()
+        && feed.len() <= crate::oracle::MAX_FEED_NAME
+        && feed.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !ok_name {
+        return Err(bad(param, format!("{feed:?} is not a feed name")));
+    }
+    Ok((feed, rest))
 }
 
 fn bad(param: &str, reason: String) -> LedgerError {
@@ -58,6 +96,30 @@ pub fn validate(param: &str, value: &str) -> Result<ParamValue, LedgerError> {
             "parameter {param:?} is not governable; allowed: {}",
             ALLOWED.join(", ")
         )));
+    }
+    match param {
+        "oracle_add_reporter" | "oracle_remove_reporter" => {
+            let (feed, addr) = feed_and_rest(param, value)?;
+            let reporter: Address = addr
+                .parse()
+                .map_err(|e| bad(param, format!("{addr:?} is not an address: {e}")))?;
+            return Ok(ParamValue::Reporter {
+                feed: feed.to_string(),
+                reporter,
+            });
+        }
+        "oracle_max_age_ms" => {
+            let (feed, ms) = feed_and_rest(param, value)?;
+            let v: u128 = ms
+                .parse()
+                .map_err(|_| bad(param, format!("{ms:?} is not a decimal integer")))?;
+            range(param, v, 60_000, 400 * DAY)?;
+            return Ok(ParamValue::FeedMaxAge {
+                feed: feed.to_string(),
+                max_age_ms: as_u64(param, v)?,
+            });
+        }
+        _ => {}
     }
     let v: u128 = value
         .parse()
@@ -83,9 +145,39 @@ fn as_u32(param: &str, v: u128) -> Result<u32, LedgerError> {
     u32::try_from(v).map_err(|_| bad(param, format!("{v} does not fit 32 bits")))
 }
 
+/// [`validate`] plus the checks that need the state (the oracle parameters: the feed exists,
+/// the reporter can be added or removed). `Propose` calls this so a vote is not wasted on a
+/// change that cannot apply; execution checks again.
+pub fn validate_in(s: &impl Store, param: &str, value: &str) -> Result<ParamValue, LedgerError> {
+    let v = validate(param, value)?;
+    match &v {
+        ParamValue::Reporter { feed, reporter } => {
+            let f = crate::oracle::feed(s, feed).map_err(|e| bad(param, e.to_string()))?;
+            crate::oracle::check_reporter_change(&f, *reporter, param == "oracle_add_reporter")?;
+        }
+        ParamValue::FeedMaxAge { feed, .. } => {
+            crate::oracle::feed(s, feed).map_err(|e| bad(param, e.to_string()))?;
+        }
+        ParamValue::Int(_) => {}
+    }
+    Ok(v)
+}
+
 /// Apply a validated value.
 pub(crate) fn apply(ex: &mut Exec<'_>, param: &str, value: &str) -> Result<(), LedgerError> {
-    let ParamValue::Int(v) = validate(param, value)?;
+    let v = match validate_in(ex, param, value)? {
+        ParamValue::Int(v) => v,
+        ParamValue::Reporter { feed, reporter } => {
+            return if param == "oracle_add_reporter" {
+                crate::oracle::add_reporter(ex, &feed, reporter)
+            } else {
+                crate::oracle::remove_reporter(ex, &feed, reporter)
+            };
+        }
+        ParamValue::FeedMaxAge { feed, max_age_ms } => {
+            return crate::oracle::set_max_age(ex, &feed, max_age_ms);
+        }
+    };
     match param {
         "unbonding_delay_ms" => {
             let mut p = ex.state().params().clone();
@@ -137,5 +229,35 @@ mod tests {
         assert!(validate("gov_quorum_bps", "abc").is_err());
         assert_eq!(validate("gov_quorum_bps", "500"), Ok(ParamValue::Int(500)));
         assert!(validate("unbonding_delay_ms", "1").is_err());
+    }
+
+    #[test]
+    fn oracle_values_parse_and_refuse_garbage() {
+        let a = Address([7; 20]);
+        assert_eq!(
+            validate("oracle_add_reporter", &format!("TBILL_YIELD:{a}")),
+            Ok(ParamValue::Reporter {
+                feed: "TBILL_YIELD".into(),
+                reporter: a
+            })
+        );
+        assert!(
+            validate("oracle_add_reporter", "TBILL_YIELD").is_err(),
+            "no colon"
+        );
+        assert!(validate("oracle_remove_reporter", "TBILL_YIELD:0x12").is_err());
+        assert!(validate("oracle_remove_reporter", &format!("BAD-NAME:{a}")).is_err());
+        assert!(validate("oracle_add_reporter", &format!(":{a}")).is_err());
+        assert_eq!(
+            validate("oracle_max_age_ms", "TBILL_YIELD:3600000"),
+            Ok(ParamValue::FeedMaxAge {
+                feed: "TBILL_YIELD".into(),
+                max_age_ms: 3_600_000
+            })
+        );
+        assert!(
+            validate("oracle_max_age_ms", "TBILL_YIELD:1").is_err(),
+            "below 1 min"
+        );
     }
 }

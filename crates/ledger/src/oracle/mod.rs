@@ -1,6 +1,7 @@
 //! The `oracle` module: named feeds (e.g. `TBILL_YIELD`, `PRICE_VTY`), each with a set of
-//! authorised reporters fixed at genesis (changed later only through governance via
-//! [`set_feed`]), the latest report of each reporter, and a staleness bound.
+//! authorised reporters fixed at genesis (changed later only through governance: the
+//! `oracle_add_reporter`, `oracle_remove_reporter` and `oracle_max_age_ms` parameters of
+//! [`crate::governance::params`]), the latest report of each reporter, and a staleness bound.
 //!
 //! **Units.** Every feed value is an unsigned integer in **1e18 fixed point**: a yield is the
 //! annual rate as a fraction (5.00% a year = `50_000_000_000_000_000`), a price is US dollars
@@ -221,6 +222,87 @@ pub(crate) fn set_feed(
         reporters: slots,
     };
     ex.put(&keys::oracle_feed_key(name), Some(f.encode()));
+    Ok(())
+}
+
+/// Governance: add `reporter` to feed `name` (it starts without a report). Fails when the feed
+/// is unknown, the address already reports it or the feed already has [`MAX_REPORTERS`].
+pub(crate) fn add_reporter(
+    ex: &mut Exec<'_>,
+    name: &str,
+    reporter: Address,
+) -> Result<(), LedgerError> {
+    let mut f = feed(ex, name)?;
+    check_reporter_change(&f, reporter, true)?;
+    let at = f.reporters.partition_point(|s| s.reporter < reporter);
+    f.reporters.insert(
+        at,
+        ReporterSlot {
+            reporter,
+            value: None,
+            at: Timestamp(0),
+        },
+    );
+    ex.put(&keys::oracle_feed_key(name), Some(f.encode()));
+    Ok(())
+}
+
+/// Governance: remove `reporter` (and its latest report) from feed `name`. Fails when the feed
+/// is unknown, the address is not a reporter of it or it is the feed's last reporter.
+pub(crate) fn remove_reporter(
+    ex: &mut Exec<'_>,
+    name: &str,
+    reporter: Address,
+) -> Result<(), LedgerError> {
+    let mut f = feed(ex, name)?;
+    check_reporter_change(&f, reporter, false)?;
+    f.reporters.retain(|s| s.reporter != reporter);
+    ex.put(&keys::oracle_feed_key(name), Some(f.encode()));
+    Ok(())
+}
+
+/// Governance: set the staleness bound of feed `name` (ms, positive).
+pub(crate) fn set_max_age(
+    ex: &mut Exec<'_>,
+    name: &str,
+    max_age_ms: u64,
+) -> Result<(), LedgerError> {
+    let mut f = feed(ex, name)?;
+    if max_age_ms == 0 {
+        return Err(LedgerError::Governance(format!(
+            "oracle feed {name}: max_age_ms must be positive"
+        )));
+    }
+    f.max_age_ms = max_age_ms;
+    ex.put(&keys::oracle_feed_key(name), Some(f.encode()));
+    Ok(())
+}
+
+/// Whether adding (`add`) or removing `reporter` is possible on `f` (a proposal is checked with
+/// this when it is made and again when it is executed).
+pub fn check_reporter_change(f: &Feed, reporter: Address, add: bool) -> Result<(), LedgerError> {
+    let present = f.reporters.iter().any(|s| s.reporter == reporter);
+    let name = &f.name;
+    if add && present {
+        return Err(LedgerError::Governance(format!(
+            "{reporter} already reports oracle feed {name}"
+        )));
+    }
+    if add && f.reporters.len() >= MAX_REPORTERS {
+        return Err(LedgerError::Governance(format!(
+            "oracle feed {name} already has {MAX_REPORTERS} reporters"
+        )));
+    }
+    if !add && !present {
+        return Err(LedgerError::Governance(format!(
+            "{reporter} is not a reporter of oracle feed {name}"
+        )));
+    }
+    if !add && f.reporters.len() == 1 {
+        return Err(LedgerError::Governance(format!(
+            "{reporter} is the last reporter of oracle feed {name}; add another first"
+        )));
+    }
     Ok(())
 }
 
