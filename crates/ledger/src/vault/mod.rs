@@ -12,37 +12,53 @@
 //!   who asked to leave neither earns the revenue booked during the cooldown nor escapes a loss
 //!   recorded in it; whatever is not paid out stays with the remaining holders. A claim needs
 //!   enough idle AID (deployed capital is not liquid).
+//! - **Liquidity.** Each request *reserves* the assets it recorded (`reserved` = Σ of them);
+//!   the AID free for new exits is idle − reserved. [`max_withdraw`] and [`max_redeem`] never
+//!   exceed what that free AID can pay, so an exit requested within them is always claimable
+//!   after the cooldown (and [`deploy_capital`] may only deploy free AID). A request beyond
+//!   them is still accepted and queued (ERC-7540 style) but its claim waits for capital to
+//!   return.
 //! - **Total assets** = idle AID (the vault account's AID balance, donations included) + capital
 //!   deployed + revenue accrued but not yet received. Issue 6 drives the last two through
 //!   [`deploy_capital`], [`return_capital`], [`record_revenue`] and [`record_loss`] — the only
 //!   way the share price can fall, and it emits [`Event::VaultLoss`].
 //!
-//! Invariants ([`check_invariants`]): the vault account's sAID balance = Σ shares locked in
-//! pending requests; the share price never falls except on a recorded loss (property tests in
+//! Files: `requests.rs` (the request records), `flows.rs` (holder flows and `max*`),
+//! `capital.rs` (capital outside the vault), `math.rs` (pure ERC-4626 math), `view.rs` (API
+//! views).
+//!
+//! Invariants ([`check_invariants`]): the vault account's sAID balance ≥ Σ shares locked in
+//! pending requests; `reserved` = Σ assets of pending requests; the share price never falls except on a recorded loss (property tests in
 //! `tests.rs` drive random operation sequences and compare prices exactly).
 
+mod capital;
+mod flows;
 pub mod math;
+mod requests;
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod tests_max;
 mod view;
 
+pub use capital::{deploy_capital, record_loss, record_revenue, return_capital};
+pub(crate) use flows::{claim, deposit, mint, request_redeem, request_withdraw};
+pub use flows::{max_redeem, max_withdraw};
+pub use requests::{ExitRequest, requests};
 pub use view::{VaultPosition, VaultView, position, view};
 
 use crate::error::LedgerError;
-use crate::receipt::Event;
 use crate::state::keys::{self, Reader};
 use crate::state::{Exec, State, Store};
 use crate::tokens;
 use math::Totals;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use verity_primitives::math::{checked_add, checked_sub};
-use verity_primitives::{Address, Hash, Timestamp, TokenId, amount_str};
+use verity_primitives::math::checked_add;
+use verity_primitives::{Address, Hash, TokenId, amount_str};
 
 /// Key of the vault's configuration and accounting record.
 const STATE_KEY: &[u8] = &[keys::VAULT, 0x00];
-/// Sub-prefix of per-owner pending exit requests: `VAULT ‖ 0x01 ‖ owner`.
-const REQ: u8 = 0x01;
 /// Most pending exit requests per owner (claim some first).
 pub const MAX_PENDING_REQUESTS: usize = 16;
 
@@ -118,6 +134,9 @@ pub struct VaultState {
     pub losses: u128,
     /// Id of the next exit request.
     pub next_request: u64,
+    /// AID reserved for pending exit requests (Σ of the assets they recorded).
+    #[serde(with = "amount_str")]
+    pub reserved: u128,
 }
 
 impl VaultState {
@@ -131,6 +150,7 @@ impl VaultState {
         o.extend_from_slice(&self.accrued.to_be_bytes());
         o.extend_from_slice(&self.losses.to_be_bytes());
         o.extend_from_slice(&self.next_request.to_be_bytes());
+        o.extend_from_slice(&self.reserved.to_be_bytes());
         o
     }
 
@@ -145,74 +165,11 @@ impl VaultState {
             accrued: r.u128()?,
             losses: r.u128()?,
             next_request: r.u64()?,
+            reserved: r.u128()?,
         };
         r.finish()?;
         Ok(s)
     }
-}
-
-/// A pending exit request.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExitRequest {
-    /// Request id (vault-wide counter).
-    pub id: u64,
-    /// Shares locked.
-    #[serde(with = "amount_str")]
-    pub shares: u128,
-    /// Assets they were worth at request time (the most the claim pays).
-    #[serde(with = "amount_str")]
-    pub assets: u128,
-    /// Claimable when the block time is ≥ this.
-    pub ready_at: Timestamp,
-}
-
-fn encode_requests(v: &[ExitRequest]) -> Vec<u8> {
-    let mut o = Vec::with_capacity(4 + 48 * v.len());
-    let n = u32::try_from(v.len()).expect("bounded by MAX_PENDING_REQUESTS");
-    o.extend_from_slice(&n.to_be_bytes());
-    for r in v {
-        o.extend_from_slice(&r.id.to_be_bytes());
-        o.extend_from_slice(&r.shares.to_be_bytes());
-        o.extend_from_slice(&r.assets.to_be_bytes());
-        o.extend_from_slice(&r.ready_at.0.to_be_bytes());
-    }
-    o
-}
-
-fn decode_requests(v: &[u8]) -> Result<Vec<ExitRequest>, LedgerError> {
-    let mut r = Reader::new(v, "vault requests");
-    let n = r.u32()?;
-    let mut out = Vec::new();
-    for _ in 0..n {
-        out.push(ExitRequest {
-            id: r.u64()?,
-            shares: r.u128()?,
-            assets: r.u128()?,
-            ready_at: Timestamp(r.u64()?),
-        });
-    }
-    r.finish()?;
-    Ok(out)
-}
-
-fn req_key(owner: &Address) -> [u8; 22] {
-    let mut k = [0u8; 22];
-    k[0] = keys::VAULT;
-    k[1] = REQ;
-    k[2..].copy_from_slice(&owner.0);
-    k
-}
-
-/// Pending exit requests of `owner`, oldest first.
-pub fn requests(s: &impl Store, owner: &Address) -> Result<Vec<ExitRequest>, LedgerError> {
-    match s.get(&req_key(owner)) {
-        Some(v) => decode_requests(v),
-        None => Ok(Vec::new()),
-    }
-}
-
-fn put_requests(ex: &mut Exec<'_>, owner: &Address, v: &[ExitRequest]) {
-    ex.put(&req_key(owner), (!v.is_empty()).then(|| encode_requests(v)));
 }
 
 /// The vault record, or an error when the chain has no vault.
@@ -223,12 +180,12 @@ pub fn vault_state(s: &impl Store) -> Result<VaultState, LedgerError> {
     }
 }
 
-fn put_state(ex: &mut Exec<'_>, st: &VaultState) {
+pub(super) fn put_state(ex: &mut Exec<'_>, st: &VaultState) {
     ex.put(STATE_KEY, Some(st.encode()));
 }
 
 /// Idle AID held by the vault account.
-fn idle(s: &impl Store, st: &VaultState) -> Result<u128, LedgerError> {
+pub(super) fn idle(s: &impl Store, st: &VaultState) -> Result<u128, LedgerError> {
     tokens::balance(s, &vault_account(), st.asset)
 }
 
@@ -239,7 +196,7 @@ pub fn totals(s: &impl Store) -> Result<Totals, LedgerError> {
     totals_of(s, &st)
 }
 
-fn totals_of(s: &impl Store, st: &VaultState) -> Result<Totals, LedgerError> {
+pub(super) fn totals_of(s: &impl Store, st: &VaultState) -> Result<Totals, LedgerError> {
     let assets = checked_add(checked_add(idle(s, st)?, st.deployed)?, st.accrued)?;
     let supply = tokens::token_info(s, st.share)?.supply;
     Ok(Totals {
@@ -247,6 +204,11 @@ fn totals_of(s: &impl Store, st: &VaultState) -> Result<Totals, LedgerError> {
         supply,
         offset: st.offset,
     })
+}
+
+/// Idle AID not reserved for pending exit requests (0 when queued requests exceed idle).
+pub fn free_idle(s: &impl Store, st: &VaultState) -> Result<u128, LedgerError> {
+    Ok(idle(s, st)?.saturating_sub(st.reserved))
 }
 
 /// Set up the vault at genesis: resolve the tokens, check the share token is minted only by
@@ -299,283 +261,9 @@ pub(crate) fn init_genesis(
             accrued: 0,
             losses: 0,
             next_request: 0,
+            reserved: 0,
         },
     );
-    Ok(())
-}
-
-/// Deposit handler: `assets` AID in, `previewDeposit(assets)` sAID (rounded down) out;
-/// fails if that is zero or below `min_shares`.
-pub(crate) fn deposit(
-    ex: &mut Exec<'_>,
-    sender: &Address,
-    assets: u128,
-    min_shares: u128,
-) -> Result<(), LedgerError> {
-    if assets == 0 {
-        return Err(LedgerError::ZeroAmount);
-    }
-    let st = vault_state(ex)?;
-    let t = totals_of(ex, &st)?;
-    if assets > t.max_deposit() {
-        return Err(LedgerError::VaultLimit(format!(
-            "deposit of {assets} exceeds maxDeposit {}",
-            t.max_deposit()
-        )));
-    }
-    let shares = t.preview_deposit(assets)?;
-    if shares == 0 {
-        return Err(LedgerError::VaultLimit(format!(
-            "a deposit of {assets} would mint zero shares; deposit more"
-        )));
-    }
-    if shares < min_shares {
-        return Err(LedgerError::InsufficientOutput {
-            out: shares,
-            min: min_shares,
-        });
-    }
-    enter(ex, sender, &st, assets, shares)
-}
-
-/// Mint handler: `shares` sAID out for `previewMint(shares)` AID (rounded up); fails if that
-/// exceeds `max_assets`.
-pub(crate) fn mint(
-    ex: &mut Exec<'_>,
-    sender: &Address,
-    shares: u128,
-    max_assets: u128,
-) -> Result<(), LedgerError> {
-    if shares == 0 {
-        return Err(LedgerError::ZeroAmount);
-    }
-    let st = vault_state(ex)?;
-    let t = totals_of(ex, &st)?;
-    if shares > t.max_mint() {
-        return Err(LedgerError::VaultLimit(format!(
-            "mint of {shares} exceeds maxMint {}",
-            t.max_mint()
-        )));
-    }
-    let assets = t.preview_mint(shares)?;
-    if assets > max_assets {
-        return Err(LedgerError::ExcessiveInput {
-            input: assets,
-            max: max_assets,
-        });
-    }
-    enter(ex, sender, &st, assets, shares)
-}
-
-fn enter(
-    ex: &mut Exec<'_>,
-    sender: &Address,
-    st: &VaultState,
-    assets: u128,
-    shares: u128,
-) -> Result<(), LedgerError> {
-    tokens::move_balance(ex, sender, &vault_account(), st.asset, assets)?;
-    tokens::mint_unchecked(ex, st.share, sender, shares)?;
-    ex.emit(Event::VaultDeposit {
-        owner: *sender,
-        assets,
-        shares,
-    });
-    Ok(())
-}
-
-/// Request-redeem handler: lock `shares` now; claimable after the cooldown.
-pub(crate) fn request_redeem(
-    ex: &mut Exec<'_>,
-    sender: &Address,
-    shares: u128,
-) -> Result<(), LedgerError> {
-    if shares == 0 {
-        return Err(LedgerError::ZeroAmount);
-    }
-    let st = vault_state(ex)?;
-    let t = totals_of(ex, &st)?;
-    let assets = t.preview_redeem(shares)?;
-    lock_request(ex, sender, st, shares, assets)
-}
-
-/// Request-withdraw handler: lock `previewWithdraw(assets)` shares (rounded up) now; the
-/// claim pays at most `assets`.
-pub(crate) fn request_withdraw(
-    ex: &mut Exec<'_>,
-    sender: &Address,
-    assets: u128,
-) -> Result<(), LedgerError> {
-    if assets == 0 {
-        return Err(LedgerError::ZeroAmount);
-    }
-    let st = vault_state(ex)?;
-    let t = totals_of(ex, &st)?;
-    let shares = t.preview_withdraw(assets)?;
-    lock_request(ex, sender, st, shares, assets)
-}
-
-fn lock_request(
-    ex: &mut Exec<'_>,
-    sender: &Address,
-    mut st: VaultState,
-    shares: u128,
-    assets: u128,
-) -> Result<(), LedgerError> {
-    let mut reqs = requests(ex, sender)?;
-    if reqs.len() >= MAX_PENDING_REQUESTS {
-        return Err(LedgerError::VaultLimit(format!(
-            "{MAX_PENDING_REQUESTS} exit requests are already pending; claim first"
-        )));
-    }
-    tokens::move_balance(ex, sender, &vault_account(), st.share, shares)?;
-    let ready_at = ex
-        .now
-        .checked_add_ms(st.cooldown_ms)
-        .ok_or(verity_primitives::MathError::Overflow)?;
-    let id = st.next_request;
-    st.next_request = id
-        .checked_add(1)
-        .ok_or(verity_primitives::MathError::Overflow)?;
-    reqs.push(ExitRequest {
-        id,
-        shares,
-        assets,
-        ready_at,
-    });
-    put_requests(ex, sender, &reqs);
-    put_state(ex, &st);
-    ex.emit(Event::VaultExitRequested {
-        owner: *sender,
-        id,
-        shares,
-        assets,
-        ready_at,
-    });
-    Ok(())
-}
-
-/// Claim handler: settle every request of the sender whose cooldown is over, oldest first;
-/// each pays min(assets at request, `previewRedeem(shares)` now) and burns its shares.
-pub(crate) fn claim(ex: &mut Exec<'_>, sender: &Address) -> Result<(), LedgerError> {
-    let st = vault_state(ex)?;
-    let reqs = requests(ex, sender)?;
-    if reqs.is_empty() {
-        return Err(LedgerError::NothingToClaim("no pending vault exit request"));
-    }
-    let now = ex.now;
-    let (ready, waiting): (Vec<_>, Vec<_>) = reqs.into_iter().partition(|r| r.ready_at <= now);
-    if ready.is_empty() {
-        let first = waiting.iter().map(|r| r.ready_at).min().unwrap_or(now);
-        return Err(LedgerError::NotYetClaimable { ready_at: first });
-    }
-    for r in &ready {
-        let t = totals_of(ex, &st)?;
-        let now_value = t.preview_redeem(r.shares)?;
-        let pay = now_value.min(r.assets);
-        let have = idle(ex, &st)?;
-        if pay > have {
-            return Err(LedgerError::VaultIlliquid {
-                available: have,
-                needed: pay,
-            });
-        }
-        tokens::burn_from(ex, &vault_account(), st.share, r.shares)?;
-        if pay > 0 {
-            tokens::move_balance(ex, &vault_account(), sender, st.asset, pay)?;
-        }
-        ex.emit(Event::VaultExitClaimed {
-            owner: *sender,
-            id: r.id,
-            shares: r.shares,
-            assets: pay,
-        });
-    }
-    put_requests(ex, sender, &waiting);
-    Ok(())
-}
-
-/// Move `amount` idle AID to `to` as deployed capital (issue 6: financing GPU assets). Total
-/// assets are unchanged (idle falls, deployed rises).
-pub fn deploy_capital(ex: &mut Exec<'_>, to: &Address, amount: u128) -> Result<(), LedgerError> {
-    if amount == 0 {
-        return Err(LedgerError::ZeroAmount);
-    }
-    let mut st = vault_state(ex)?;
-    tokens::move_balance(ex, &vault_account(), to, st.asset, amount)?;
-    st.deployed = checked_add(st.deployed, amount)?;
-    put_state(ex, &st);
-    ex.emit(Event::VaultCapitalDeployed { to: *to, amount });
-    Ok(())
-}
-
-/// Receive AID from `from`: `principal` repays deployed capital, `revenue` settles accrued
-/// revenue (both must not exceed what is recorded). Total assets are unchanged.
-pub fn return_capital(
-    ex: &mut Exec<'_>,
-    from: &Address,
-    principal: u128,
-    revenue: u128,
-) -> Result<(), LedgerError> {
-    let mut st = vault_state(ex)?;
-    st.deployed = checked_sub(st.deployed, principal).map_err(|_| {
-        LedgerError::VaultLimit(format!(
-            "returning {principal} but only {} is deployed",
-            st.deployed
-        ))
-    })?;
-    st.accrued = checked_sub(st.accrued, revenue).map_err(|_| {
-        LedgerError::VaultLimit(format!(
-            "settling {revenue} revenue but only {} is accrued",
-            st.accrued
-        ))
-    })?;
-    let total = checked_add(principal, revenue)?;
-    if total == 0 {
-        return Err(LedgerError::ZeroAmount);
-    }
-    tokens::move_balance(ex, from, &vault_account(), st.asset, total)?;
-    put_state(ex, &st);
-    ex.emit(Event::VaultCapitalReturned {
-        from: *from,
-        principal,
-        revenue,
-    });
-    Ok(())
-}
-
-/// Book `amount` of revenue earned by deployed capital (accrued until paid in with
-/// [`return_capital`]): the share price rises.
-pub fn record_revenue(ex: &mut Exec<'_>, amount: u128) -> Result<(), LedgerError> {
-    if amount == 0 {
-        return Err(LedgerError::ZeroAmount);
-    }
-    let mut st = vault_state(ex)?;
-    st.accrued = checked_add(st.accrued, amount)?;
-    put_state(ex, &st);
-    ex.emit(Event::VaultRevenue { amount });
-    Ok(())
-}
-
-/// Book a loss of `amount` on capital outside the vault (accrued revenue is written off first,
-/// then deployed capital). The only way the share price falls; emits [`Event::VaultLoss`].
-pub fn record_loss(ex: &mut Exec<'_>, amount: u128) -> Result<(), LedgerError> {
-    if amount == 0 {
-        return Err(LedgerError::ZeroAmount);
-    }
-    let mut st = vault_state(ex)?;
-    let outside = checked_add(st.accrued, st.deployed)?;
-    if amount > outside {
-        return Err(LedgerError::VaultLimit(format!(
-            "loss {amount} exceeds deployed capital + accrued revenue {outside}"
-        )));
-    }
-    let from_accrued = amount.min(st.accrued);
-    st.accrued -= from_accrued;
-    st.deployed -= amount - from_accrued;
-    st.losses = checked_add(st.losses, amount)?;
-    put_state(ex, &st);
-    ex.emit(Event::VaultLoss { amount });
     Ok(())
 }
 
@@ -594,9 +282,10 @@ pub(crate) fn check_invariants(state: &State) -> Result<(), LedgerError> {
         return Ok(());
     };
     let mut locked = 0u128;
+    let mut reserved = 0u128;
     for (k, v) in state.scan(keys::VAULT) {
-        if k.len() == 22 && k[1] == REQ {
-            let reqs = decode_requests(v)?;
+        if k.len() == 22 && k[1] == requests::REQ {
+            let reqs = requests::decode_requests(v)?;
             if reqs.is_empty() || reqs.len() > MAX_PENDING_REQUESTS {
                 return Err(LedgerError::Invariant(format!(
                     "vault: {} requests stored for one owner",
@@ -605,8 +294,15 @@ pub(crate) fn check_invariants(state: &State) -> Result<(), LedgerError> {
             }
             for r in reqs {
                 locked = checked_add(locked, r.shares)?;
+                reserved = checked_add(reserved, r.assets)?;
             }
         }
+    }
+    if reserved != st.reserved {
+        return Err(LedgerError::Invariant(format!(
+            "vault: reserves {} but pending requests recorded {reserved}",
+            st.reserved
+        )));
     }
     // ≥ rather than =: anyone may transfer shares to the vault account (they stay stuck).
     let held = state.balance(vault_account(), st.share);

@@ -4,7 +4,9 @@
 
 use super::*;
 use crate::genesis::{Genesis, dev_accounts};
+use crate::receipt::Event;
 use proptest::prelude::*;
+use verity_primitives::Timestamp;
 
 /// AID (18 decimals) whole unit.
 const AID: u128 = 1_000_000_000_000_000_000;

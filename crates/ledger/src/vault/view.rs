@@ -1,7 +1,7 @@
 //! Read views of the `vault` module for the API: the vault summary ([`view`], `GET /v1/vault`)
 //! and one holder's position with `maxWithdraw`/`maxRedeem` and pending requests ([`position`]).
 
-use super::{ExitRequest, idle, requests, totals_of, vault_state};
+use super::{ExitRequest, idle, max_redeem, max_withdraw, requests, totals_of, vault_state};
 use crate::error::LedgerError;
 use crate::state::State;
 use crate::tokens;
@@ -28,6 +28,9 @@ pub struct VaultView {
     /// Revenue accrued, not yet received.
     #[serde(with = "amount_str")]
     pub accrued: u128,
+    /// Idle AID reserved for pending exit requests.
+    #[serde(default, with = "amount_str")]
+    pub reserved: u128,
     /// Share supply (locked request shares included).
     #[serde(with = "amount_str")]
     pub total_supply: u128,
@@ -60,6 +63,7 @@ pub fn view(s: &State) -> Result<VaultView, LedgerError> {
         idle: idle(s, &st)?,
         deployed: st.deployed,
         accrued: st.accrued,
+        reserved: st.reserved,
         total_supply: t.supply,
         share_price: t.to_assets(one, Rounding::Down)?,
         share_decimals: dec,
@@ -80,10 +84,12 @@ pub struct VaultPosition {
     /// `previewRedeem(shares)`.
     #[serde(with = "amount_str")]
     pub assets: u128,
-    /// `maxWithdraw`: assets a request can ask for = `convertToAssets(shares)` rounded down.
+    /// `maxWithdraw`: assets a request can ask for and surely claim = min(`previewRedeem`
+    /// of the free shares, idle AID not reserved by pending requests).
     #[serde(with = "amount_str")]
     pub max_withdraw: u128,
-    /// `maxRedeem`: shares a request can lock = the free share balance.
+    /// `maxRedeem`: shares a request can lock and surely claim = min(free shares, the most
+    /// shares whose `previewRedeem` fits the unreserved idle AID).
     #[serde(with = "amount_str")]
     pub max_redeem: u128,
     /// Pending exit requests.
@@ -100,8 +106,8 @@ pub fn position(s: &State, owner: Address) -> Result<VaultPosition, LedgerError>
         owner,
         shares,
         assets,
-        max_withdraw: assets,
-        max_redeem: shares,
+        max_withdraw: max_withdraw(s, &owner)?,
+        max_redeem: max_redeem(s, &owner)?,
         requests: requests(s, &owner)?,
     })
 }
