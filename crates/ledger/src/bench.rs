@@ -76,6 +76,7 @@ pub fn bench_genesis(n_accounts: u64) -> Genesis {
         governance: None,
         burn: None,
         amm: None, // amm (issue 5)
+        market: None, // market (issue 4)
     }
 }
 

@@ -236,6 +236,7 @@ fn dispatch(ex: &mut Exec<'_>, sender: &Address, payload: &Payload) -> Result<()
         // assets, green (issue 6)
         Payload::Assets(t) => t.apply(ex, sender),
         Payload::Green(t) => t.apply(ex, sender),
+        Payload::Attest { job } => crate::market::verify::attest(ex, sender, *job),
         // --- end market/dispute ---
     }
 }
@@ -284,6 +285,7 @@ pub(crate) fn apply_block_with(
     let mut tx_hashes = Vec::with_capacity(block.txs.len());
     let write_set = {
         let mut ex = Exec::new(state, block.height, block.timestamp);
+        ex.parent_hash = block.parent_hash; // market: verifier selection seed
         for (i, stx) in block.txs.iter().enumerate() {
             let tx = &stx.tx;
             if tx.chain_id != chain_id {

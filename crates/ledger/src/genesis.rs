@@ -180,6 +180,10 @@ pub struct Genesis {
     /// Genesis pools and their liquidity provider (`[amm]`), if any; applied last.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amm: Option<crate::amm::genesis::AmmGenesis>,
+    // --- market (issue 4) ---
+    /// Market and dispute parameters (`[market]`, every field optional); absent = defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub market: Option<crate::market::MarketParams>,
 }
 
 /// Chain id of the built-in devnet.
@@ -337,6 +341,7 @@ impl Genesis {
             governance: Some(crate::governance::GovGenesis::default()),
             burn: Some(crate::burn::BurnGenesis::default()),
             amm: Some(crate::amm::genesis::dev()), // amm (issue 5)
+            market: Some(crate::market::MarketParams::DEFAULT), // market (issue 4)
         }
     }
 
@@ -409,6 +414,9 @@ impl Genesis {
         };
         if self.params.max_block_txs == 0 || self.params.max_unbondings == 0 {
             return err("params.max_block_txs and params.max_unbondings must be positive".into());
+        }
+        if let Some(m) = &self.market {
+            m.validate().map_err(LedgerError::Genesis)?; // market (issue 4)
         }
         let mut vals = BTreeSet::new();
         for (i, v) in self.validators.iter().enumerate() {
@@ -497,6 +505,10 @@ pub(crate) fn build_state(g: &Genesis) -> Result<State, LedgerError> {
         }
         if let Some(b) = &g.burn {
             crate::burn::init_genesis(&mut ex, b, &ids)?;
+        }
+        // --- market (issue 4) ---
+        if let Some(m) = &g.market {
+            crate::market::params::init_genesis(&mut ex, m)?;
         }
         // --- amm (issue 5): genesis pools last, after every module is configured ---
         if let Some(a) = &g.amm {

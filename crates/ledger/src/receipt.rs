@@ -647,6 +647,34 @@ pub enum Event {
         #[serde(with = "amount_str")]
         burned: u128,
     },
+    /// A commit's spot-check draw (see `market::verify`).
+    VerifiersSelected {
+        /// Job id.
+        job: u64,
+        /// Seed of the draws.
+        seed: Hash,
+        /// Selected for a spot check.
+        checked: bool,
+        /// Drawn verifiers (empty when not checked).
+        verifiers: Vec<Address>,
+    },
+    /// A selected verifier attested a commit.
+    JobAttested {
+        /// Job id.
+        job: u64,
+        /// Verifier.
+        verifier: Address,
+    },
+    /// An attesting verifier's share of the fee, paid at settlement in the job's token.
+    VerifierPaid {
+        /// Job id.
+        job: u64,
+        /// Verifier.
+        verifier: Address,
+        /// Amount.
+        #[serde(with = "amount_str")]
+        amount: u128,
+    },
     // --- end market/dispute ---
 }
 

@@ -381,6 +381,11 @@ pub enum Payload {
     Assets(crate::assets::AssetTx),
     /// An energy attestation, green requirement or energy report (see [`crate::green`]).
     Green(crate::green::GreenTx),
+    /// A selected verifier agrees with a job's commit (before its challenge window ends).
+    Attest {
+        /// Job id.
+        job: u64,
+    },
     // --- end market/dispute ---
 }
 
@@ -441,6 +446,7 @@ impl Payload {
             Payload::ClaimTimeout { .. } => "ClaimTimeout",
             Payload::Assets(t) => t.type_name(),
             Payload::Green(t) => t.type_name(),
+            Payload::Attest { .. } => "Attest",
         }
     }
 }
@@ -500,6 +506,7 @@ pub mod eip712 {
         struct Bisect { address sender; uint64 nonce; uint64 dispute; bytes32 left; bytes32 right; }
         struct Rule { address sender; uint64 nonce; uint64 dispute; string evidence; }
         struct ClaimTimeout { address sender; uint64 nonce; uint64 dispute; }
+        struct Attest { address sender; uint64 nonce; uint64 job; }
     }
 }
 
@@ -935,6 +942,12 @@ impl Transaction {
                 sender,
                 nonce,
                 dispute: *dispute,
+            }
+            .cached_hash_struct(),
+            Payload::Attest { job } => eip712::Attest {
+                sender,
+                nonce,
+                job: *job,
             }
             .cached_hash_struct(),
             // --- end market/dispute ---

@@ -13,6 +13,7 @@
 //! | `burn_bps` | bps | burn + caller ≤ 10 000 | share of a buyback burned |
 //! | `buyback_caller_bps` | bps | burn + caller ≤ 10 000 | share of a buyback paid to its sender |
 //! | `buyback_max_deviation_bps` | bps | 1 – 5 000 | how far below the TWAP a buyback may fill |
+//! | `market_fee_bps` | bps | 0 – 1 000 | market protocol fee on job prices (issue 4) |
 //! | `oracle_add_reporter` | `FEED:0xADDRESS` | feed exists, address new, ≤ 32 reporters | authorise a reporter |
 //! | `oracle_remove_reporter` | `FEED:0xADDRESS` | a reporter of the feed, not its last | revoke a reporter (its report stops counting) |
 //! | `oracle_max_age_ms` | `FEED:ms` | 1 min – 400 d | staleness bound of a feed |
@@ -35,6 +36,7 @@ pub const ALLOWED: &[&str] = &[
     "burn_bps",
     "buyback_caller_bps",
     "buyback_max_deviation_bps",
+    "market_fee_bps",
     "oracle_add_reporter",
     "oracle_remove_reporter",
     "oracle_max_age_ms",
@@ -132,6 +134,7 @@ pub fn validate(param: &str, value: &str) -> Result<ParamValue, LedgerError> {
         "gov_timelock_ms" => range(param, v, 0, 30 * DAY)?,
         "burn_bps" | "buyback_caller_bps" => range(param, v, 0, 10_000)?,
         "buyback_max_deviation_bps" => range(param, v, 1, 5_000)?,
+        "market_fee_bps" => range(param, v, 0, 1_000)?,
         _ => {}
     }
     Ok(ParamValue::Int(v))
@@ -207,6 +210,11 @@ pub(crate) fn apply(ex: &mut Exec<'_>, param: &str, value: &str) -> Result<(), L
             }
             c.check().map_err(|e| bad(param, e))?;
             crate::burn::put_config(ex, &c);
+        }
+        "market_fee_bps" => {
+            let mut m = crate::market::params(ex)?;
+            m.fee_bps = as_u32(param, v)?;
+            crate::market::params::put_params(ex, &m)?;
         }
         other => {
             return Err(LedgerError::Governance(format!(

@@ -44,7 +44,7 @@
 //! **Sizes.** `Rule` carries tensors, so it may be up to [`MAX_RULING_TX_BYTES`] (the general
 //! limit is [`crate::MAX_TX_BYTES`]).
 
-use super::{JobStatus, MarketParams, add_reputation, load, market_account, save, unlock};
+use super::{JobStatus, add_reputation, load, market_account, params, save, unlock};
 use crate::error::LedgerError;
 use crate::receipt::Event;
 use crate::state::{Exec, State, Store};
@@ -318,7 +318,7 @@ pub(crate) fn challenge(
     root: Hash,
     bond: u128,
 ) -> Result<(), LedgerError> {
-    let p = MarketParams::DEFAULT;
+    let p = params(ex)?;
     let mut j = load(ex, job_id)?;
     if j.status != JobStatus::Committed {
         return Err(derr(format!(
@@ -439,7 +439,7 @@ pub(crate) fn bisect(
         };
         d.moves = [None, None];
         d.rounds += 1;
-        d.deadline = ex.height.saturating_add(MarketParams::DEFAULT.round_blocks);
+        d.deadline = ex.height.saturating_add(params(ex)?.round_blocks);
         if size > 1 {
             d.lo = lo;
             d.size = size;
@@ -613,7 +613,7 @@ pub(crate) fn claim_timeout(ex: &mut Exec<'_>, id: u64) -> Result<(), LedgerErro
 }
 
 fn finish(ex: &mut Exec<'_>, d: &mut Dispute, w: Winner, reason: &str) -> Result<(), LedgerError> {
-    let p = MarketParams::DEFAULT;
+    let p = params(ex)?;
     let share = |x: u128| mul_div(x, u128::from(p.winner_share_bps), 10_000, Rounding::Down);
     let mut j = load(ex, d.job)?;
     let m = market_account();
@@ -636,6 +636,7 @@ fn finish(ex: &mut Exec<'_>, d: &mut Dispute, w: Winner, reason: &str) -> Result
         unlock(ex, &d.provider, j.locked)?;
         tokens::move_balance(ex, &m, &j.buyer, j.terms.token, j.terms.escrow)?;
         add_reputation(ex, &d.provider, -5)?;
+        super::verify::penalise_attesters(ex, &j)?;
         j.status = JobStatus::Slashed;
     } else {
         j.status = JobStatus::Committed;

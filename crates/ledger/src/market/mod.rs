@@ -26,13 +26,22 @@
 //! **Reputation** is a score held by this module (signed, starts at 0): +1 per settled job, −1
 //! per expiry while assigned, −5 per lost dispute. It only breaks price ties.
 //!
-//! **Parameters** are [`MarketParams::DEFAULT`] (not yet governed through genesis `Params`).
+//! **Parameters** ([`params`]) come from the genesis `[market]` section (defaults
+//! [`MarketParams::DEFAULT`]) and change only through governance.
+//!
+//! **Verifiers** are drawn at each `Commit` ([`verify`]): the job's `selection` records the
+//! seed, the spot-check roll, the drawn verifiers and their `Attest`s; attesting verifiers share
+//! `verifier_fee_share_bps` of the fee at `Settle`.
 //!
 //! **Invariant** ([`check_invariants`]): for every token, the market account's balance = Σ
 //! escrow of unfinished jobs in that token (+ Σ open dispute bonds for the staking token), and
 //! every provider's locked stake = Σ collateral of its unfinished assigned jobs.
 
 pub mod dispute;
+pub mod params;
+pub mod verify;
+
+pub use params::{MarketParams, params};
 
 use crate::error::LedgerError;
 use crate::receipt::Event;
@@ -44,44 +53,9 @@ use verity_primitives::math::{self, Rounding, mul_div};
 use verity_primitives::{Address, Hash, Timestamp, TokenId, amount_str};
 
 /// Prefix of the market module's keys: `0x60 'j' ‖ id u64` job (JSON), `0x60 'n'` job count,
-/// `0x60 'l' ‖ address` locked stake u128, `0x60 'r' ‖ address` reputation i64.
+/// `0x60 'l' ‖ address` locked stake u128, `0x60 'r' ‖ address` reputation i64, `0x60 'c'`
+/// parameters (JSON).
 pub const PREFIX: u8 = 0x60;
-
-/// Market and dispute parameters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MarketParams {
-    /// Protocol fee on the price, bps (250 = 2.5%).
-    pub fee_bps: u32,
-    /// Collateral a provider locks, bps of the price (20 000 = 2 × price).
-    pub collateral_factor_bps: u32,
-    /// Share of an assigned provider's collateral burned when it lets the deadline pass, bps.
-    pub expire_slash_bps: u32,
-    /// Share of the loser's slashed stake / bond paid to the dispute winner, bps; the rest is
-    /// burned.
-    pub winner_share_bps: u32,
-    /// Least bond (staking token) a challenger must post.
-    pub min_challenge_bond: u128,
-    /// Blocks each dispute round may take before the silent side loses.
-    pub round_blocks: u64,
-    /// Most bids a job accepts.
-    pub max_bids: usize,
-    /// Most data hashes a job names.
-    pub max_data_hashes: usize,
-}
-
-impl MarketParams {
-    /// The defaults.
-    pub const DEFAULT: MarketParams = MarketParams {
-        fee_bps: 250,
-        collateral_factor_bps: 20_000,
-        expire_slash_bps: 1_000,
-        winner_share_bps: 5_000,
-        min_challenge_bond: 1,
-        round_blocks: 10,
-        max_bids: 32,
-        max_data_hashes: 16,
-    };
-}
 
 /// Most bytes of a job's device class.
 pub const MAX_DEVICE_CLASS: usize = 32;
@@ -212,6 +186,9 @@ pub struct Job {
     pub commit: Option<CommitInfo>,
     /// Disputes opened on this job, in order.
     pub disputes: Vec<u64>,
+    /// The verifier draw made at the commit ([`verify`]); `None` before the commit.
+    #[serde(default)]
+    pub selection: Option<verify::Selection>,
 }
 
 fn job_key(id: u64) -> Vec<u8> {
@@ -296,11 +273,11 @@ pub(crate) fn add_reputation(ex: &mut Exec<'_>, a: &Address, d: i64) -> Result<(
     Ok(())
 }
 
-/// Collateral for a price.
-pub fn collateral(price: u128) -> Result<u128, LedgerError> {
+/// Collateral for a price at `factor_bps` (`collateral_factor_bps`).
+pub fn collateral(price: u128, factor_bps: u32) -> Result<u128, LedgerError> {
     Ok(mul_div(
         price,
-        u128::from(MarketParams::DEFAULT.collateral_factor_bps),
+        u128::from(factor_bps),
         10_000,
         Rounding::Up,
     )?)
@@ -324,7 +301,7 @@ pub(crate) fn post_job(
     sender: &Address,
     t: &JobTerms,
 ) -> Result<(), LedgerError> {
-    let p = MarketParams::DEFAULT;
+    let p = params(ex)?;
     if t.max_price == 0 {
         return Err(err("max price must be positive"));
     }
@@ -379,6 +356,7 @@ pub(crate) fn post_job(
         locked: 0,
         commit: None,
         disputes: Vec::new(),
+        selection: None,
     };
     save(ex, &j);
     ex.emit(Event::JobPosted {
@@ -416,10 +394,11 @@ pub(crate) fn bid(
     if j.bids.iter().any(|b| b.provider == *sender) {
         return Err(err(format!("{sender} already bid on job {id}")));
     }
-    if j.bids.len() >= MarketParams::DEFAULT.max_bids {
+    let p = params(ex)?;
+    if j.bids.len() >= p.max_bids {
         return Err(err(format!("job {id} has the most bids it takes")));
     }
-    let need = collateral(price)?;
+    let need = collateral(price, p.collateral_factor_bps)?;
     let free = free_stake(ex, sender)?;
     if free < need {
         return Err(LedgerError::InsufficientStake {
@@ -445,6 +424,7 @@ pub(crate) fn close_if_due(ex: &mut Exec<'_>, j: &mut Job) -> Result<bool, Ledge
     if j.status != JobStatus::Open || ex.now < j.bid_close || j.bids.is_empty() {
         return Ok(false);
     }
+    let factor = params(ex)?.collateral_factor_bps;
     let mut order: Vec<(u128, i64, usize)> = Vec::with_capacity(j.bids.len());
     for (i, b) in j.bids.iter().enumerate() {
         order.push((b.price, reputation(ex, &b.provider)?, i));
@@ -455,7 +435,7 @@ pub(crate) fn close_if_due(ex: &mut Exec<'_>, j: &mut Job) -> Result<bool, Ledge
         if !crate::green::may_serve(ex, j.id, &provider)? {
             continue; // below the job's minimum green share (issue 6)
         }
-        let need = collateral(price)?;
+        let need = collateral(price, factor)?;
         if free_stake(ex, &provider)? < need {
             continue;
         }
@@ -544,13 +524,14 @@ pub(crate) fn commit(
         at: ex.now,
     });
     j.status = JobStatus::Committed;
-    save(ex, &j);
     ex.emit(Event::JobCommitted {
         job: id,
         provider: *sender,
         trace_root: c.trace_root,
         output_hash: c.output_hash,
     });
+    verify::select(ex, &mut j)?;
+    save(ex, &j);
     Ok(())
 }
 
@@ -581,12 +562,9 @@ pub(crate) fn settle(ex: &mut Exec<'_>, id: u64) -> Result<(), LedgerError> {
         .provider
         .ok_or_else(|| err("committed job without provider"))?;
     let token = j.terms.token;
-    let fee = mul_div(
-        j.price,
-        u128::from(MarketParams::DEFAULT.fee_bps),
-        10_000,
-        Rounding::Up,
-    )?;
+    let p = params(ex)?;
+    let fee = mul_div(j.price, u128::from(p.fee_bps), 10_000, Rounding::Up)?;
+    let (each, attesters) = verify::verifier_pay(&j, fee, p.verifier_fee_share_bps)?;
     let paid = math::checked_sub(j.price, fee)?;
     let refund = math::checked_sub(j.terms.escrow, j.price)?;
     let m = market_account();
@@ -595,8 +573,20 @@ pub(crate) fn settle(ex: &mut Exec<'_>, id: u64) -> Result<(), LedgerError> {
     if paid > 0 {
         tokens::move_balance(ex, &m, &provider, token, paid)?;
     }
-    if fee > 0 {
-        tokens::move_balance(ex, &m, &crate::burn::fee_account(), token, fee)?;
+    let mut to_fee_account = fee;
+    for v in &attesters {
+        if each > 0 {
+            tokens::move_balance(ex, &m, v, token, each)?;
+            to_fee_account = math::checked_sub(to_fee_account, each)?;
+        }
+        ex.emit(Event::VerifierPaid {
+            job: id,
+            verifier: *v,
+            amount: each,
+        });
+    }
+    if to_fee_account > 0 {
+        tokens::move_balance(ex, &m, &crate::burn::fee_account(), token, to_fee_account)?;
     }
     if refund > 0 {
         tokens::move_balance(ex, &m, &j.buyer, token, refund)?;
@@ -638,7 +628,7 @@ pub(crate) fn expire(ex: &mut Exec<'_>, id: u64) -> Result<(), LedgerError> {
     if let Some(p) = j.provider {
         let amount = mul_div(
             j.locked,
-            u128::from(MarketParams::DEFAULT.expire_slash_bps),
+            u128::from(params(ex)?.expire_slash_bps),
             10_000,
             Rounding::Up,
         )?;

@@ -59,6 +59,7 @@ fn depth_is_at_most_ceil_log2_and_equal_for_powers_of_two() {
 #[test]
 fn collateral_is_price_times_factor_rounded_up() {
     let f = u128::from(MarketParams::DEFAULT.collateral_factor_bps);
-    assert_eq!(collateral(800).expect("fits"), 800 * f / 10_000);
-    assert_eq!(collateral(1).expect("fits"), (f).div_ceil(10_000));
+    let fb = MarketParams::DEFAULT.collateral_factor_bps;
+    assert_eq!(collateral(800, fb).expect("fits"), 800 * f / 10_000);
+    assert_eq!(collateral(1, fb).expect("fits"), (f).div_ceil(10_000));
 }

@@ -20,6 +20,9 @@ pub struct Exec<'s> {
     pub now: Timestamp,
     /// The block's height.
     pub height: u64,
+    /// Hash of the previous block header (`BlockInput::parent_hash`; zero at genesis): the
+    /// seed source of verifier selection (market).
+    pub parent_hash: verity_primitives::Hash,
 }
 
 impl Store for Exec<'_> {
@@ -46,6 +49,7 @@ impl<'s> Exec<'s> {
             events: Vec::new(),
             now,
             height,
+            parent_hash: verity_primitives::Hash::ZERO,
         }
     }
 

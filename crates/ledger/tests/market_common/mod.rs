@@ -54,12 +54,24 @@ pub struct Chain {
     nonces: std::collections::BTreeMap<Address, u64>,
     /// Block time of the last block (ms).
     pub now: u64,
+    /// CPU (wall) time spent inside `apply_block` so far (read by the dispute bench only).
+    pub apply_time: std::time::Duration,
 }
 
 impl Chain {
     /// Fresh chain: VTY (staking) and USDC, accounts 1..=6 funded with [`START`] of each.
     pub fn new() -> Chain {
+        Chain::build(None)
+    }
+
+    /// [`Chain::new`] with a genesis `[market]` section.
+    pub fn with_market(p: verity_ledger::market::MarketParams) -> Chain {
+        Chain::build(Some(p))
+    }
+
+    fn build(market: Option<verity_ledger::market::MarketParams>) -> Chain {
         let mut g = bench_genesis(2);
+        g.market = market;
         g.tokens = vec![
             GenesisToken {
                 symbol: "VTY".into(),
@@ -88,6 +100,7 @@ impl Chain {
             state,
             nonces: Default::default(),
             now: 0,
+            apply_time: std::time::Duration::ZERO,
         }
     }
 
@@ -112,7 +125,10 @@ impl Chain {
                 signature: Signature65([0u8; 65]),
             }],
         };
+        // Benchmarks read this; tests never assert on it.
+        let t0 = std::time::Instant::now();
         let out = apply_block(&mut self.state, &block).expect("block applies");
+        self.apply_time += t0.elapsed();
         self.state.check_invariants().expect("invariants hold");
         out.receipts.into_iter().next().expect("one receipt")
     }
@@ -210,11 +226,16 @@ pub struct Job {
 impl Job {
     /// `steps` steps of a [11, 4, 1] MLP on wine-quality.
     pub fn tiny(steps: u64) -> Job {
+        Job::mlp(steps, "[11, 4, 1]", 8)
+    }
+
+    /// `steps` steps of an MLP with `layers` (TOML list) and `batch` on wine-quality.
+    pub fn mlp(steps: u64, layers: &str, batch: u32) -> Job {
         let dir = tempfile::tempdir().expect("temp dir");
         let wine = verity_ree::data::builtin::export("winequality").expect("built in");
         std::fs::write(dir.path().join("wine.csv"), wine.csv).expect("write wine.csv");
         let text = format!(
-            "[model]\nkind = \"mlp\"\nlayers = [11, 4, 1]\nactivation = \"relu\"\n[data]\npath = \"wine.csv\"\nformat = \"csv\"\ntarget = \"quality\"\n[train]\noptimizer = \"sgd\"\nlr = 0.01\nbatch_size = 8\nsteps = {steps}\nseed = 7\ncheckpoint_every = 0\n"
+            "[model]\nkind = \"mlp\"\nlayers = {layers}\nactivation = \"relu\"\n[data]\npath = \"wine.csv\"\nformat = \"csv\"\ntarget = \"quality\"\n[train]\noptimizer = \"sgd\"\nlr = 0.01\nbatch_size = {batch}\nsteps = {steps}\nseed = 7\ncheckpoint_every = 0\n"
         );
         let spec = dir.path().join("job.toml");
         std::fs::write(&spec, text).expect("write spec");
