@@ -1,6 +1,7 @@
 //! Blocks: [`BlockInput`] (what the sequencer proposes), [`BlockHeader`] (what commits to the
-//! result) and [`Block`]. Roots over transactions and receipts are binary keccak Merkle roots
-//! ([`merkle_root`]).
+//! result) and [`Block`]. Roots over transactions and receipts are binary blake3 Merkle roots
+//! ([`merkle_root`]): our own commitment, so it uses the state tree's hash, at a fifth of
+//! keccak's cost; the leaves stay the EIP-712 transaction hashes and the receipt leaf hashes.
 
 use crate::tx::SignedTransaction;
 use serde::{Deserialize, Serialize};
@@ -60,8 +61,11 @@ pub struct Block {
     pub txs: Vec<SignedTransaction>,
 }
 
-/// Binary Merkle root with keccak256: empty → `Hash::ZERO`; one leaf → the leaf; otherwise
-/// pairs `keccak(left ‖ right)`, an odd last node is carried up unchanged.
+/// The blake3 key of [`merkle_root`]'s inner nodes.
+pub const MERKLE_NODE_KEY: [u8; 32] = *b"verity block merkle: inner node!";
+
+/// Binary Merkle root: empty → `Hash::ZERO`; one leaf → the leaf; otherwise pairs
+/// `blake3_keyed(MERKLE_NODE_KEY, left ‖ right)`, an odd last node is carried up unchanged.
 pub fn merkle_root(leaves: &[Hash]) -> Hash {
     if leaves.is_empty() {
         return Hash::ZERO;
@@ -74,7 +78,7 @@ pub fn merkle_root(leaves: &[Hash]) -> Hash {
                 let mut b = [0u8; 64];
                 b[..32].copy_from_slice(&l.0);
                 b[32..].copy_from_slice(&r.0);
-                next.push(Hash::keccak(&b));
+                next.push(merkle_node(&b));
             } else {
                 next.push(pair[0]);
             }
@@ -82,6 +86,10 @@ pub fn merkle_root(leaves: &[Hash]) -> Hash {
         level = next;
     }
     level[0]
+}
+
+fn merkle_node(pair: &[u8; 64]) -> Hash {
+    Hash(*blake3::keyed_hash(&MERKLE_NODE_KEY, pair).as_bytes())
 }
 
 #[cfg(test)]
@@ -95,17 +103,14 @@ mod tests {
         let c = Hash::keccak(b"c");
         assert_eq!(merkle_root(&[]), Hash::ZERO);
         assert_eq!(merkle_root(&[a]), a);
-        let ab = {
-            let mut x = a.0.to_vec();
-            x.extend_from_slice(&b.0);
-            Hash::keccak(&x)
+        let node = |l: &Hash, r: &Hash| {
+            let mut x = l.0.to_vec();
+            x.extend_from_slice(&r.0);
+            Hash(*blake3::keyed_hash(b"verity block merkle: inner node!", &x).as_bytes())
         };
+        let ab = node(&a, &b);
         assert_eq!(merkle_root(&[a, b]), ab);
-        let abc = {
-            let mut x = ab.0.to_vec();
-            x.extend_from_slice(&c.0);
-            Hash::keccak(&x)
-        };
+        let abc = node(&ab, &c);
         assert_eq!(merkle_root(&[a, b, c]), abc);
         assert_ne!(merkle_root(&[b, a]), ab);
     }

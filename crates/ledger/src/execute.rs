@@ -341,9 +341,10 @@ pub(crate) fn apply_block_with(
             keys::META_TIME,
             Some(block.timestamp.0.to_be_bytes().to_vec()),
         );
-        ex.into_write_set()
+        ex.into_bucketed_write_set()
     };
-    let state_root = state.commit(&write_set)?;
+    let state_root = state.commit_bucketed(&write_set.entries, &write_set.buckets)?;
+    let write_set = write_set.entries;
     let receipt_leaves: Vec<Hash> = receipts.iter().map(Receipt::leaf_hash).collect();
     let header = BlockHeader {
         height: block.height,

@@ -957,7 +957,21 @@ impl Transaction {
 
     /// The EIP-712 digest that is signed; also the transaction hash.
     pub fn signing_hash(&self) -> Hash {
-        signing_hash_with(&domain_separator(self.chain_id), &self.struct_hash())
+        // The domain separator costs three keccaks; a node sees one chain id, so remember the
+        // last one per thread.
+        thread_local! {
+            static LAST_DOMAIN: std::cell::Cell<Option<(u64, Hash)>> =
+                const { std::cell::Cell::new(None) };
+        }
+        let domain = LAST_DOMAIN.with(|c| match c.get() {
+            Some((id, d)) if id == self.chain_id => d,
+            _ => {
+                let d = domain_separator(self.chain_id);
+                c.set(Some((self.chain_id, d)));
+                d
+            }
+        });
+        signing_hash_with(&domain, &self.struct_hash())
     }
 }
 
@@ -1113,14 +1127,21 @@ impl SignedTransaction {
 
     /// Recover the signer and check it is the sender; rejects high-s and malformed signatures.
     pub fn verify_signature(&self) -> Result<(), AdmissionError> {
-        let recovered = recover_signer(&self.hash(), &self.signature)?;
+        self.verify_and_hash().map(|_| ())
+    }
+
+    /// [`SignedTransaction::verify_signature`], returning the transaction hash it had to
+    /// compute anyway (admission needs both; this hashes once).
+    pub fn verify_and_hash(&self) -> Result<Hash, AdmissionError> {
+        let hash = self.hash();
+        let recovered = recover_signer(&hash, &self.signature)?;
         if recovered != self.tx.sender {
             return Err(AdmissionError::WrongSigner {
                 expected: self.tx.sender,
                 recovered,
             });
         }
-        Ok(())
+        Ok(hash)
     }
 
     /// Length of the JSON encoding (what the size limit [`MAX_TX_BYTES`] applies to).

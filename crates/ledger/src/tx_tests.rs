@@ -225,42 +225,120 @@ fn every_payload(amount: u128, text: &str) -> Vec<Payload> {
     let d = Timestamp(77);
     let hh = Hash::keccak(text.as_bytes());
     vec![
-        Payload::Transfer { to: Address([1; 20]), token: t, amount },
-        Payload::Mint { token: t, to: Address([2; 20]), amount },
+        Payload::Transfer {
+            to: Address([1; 20]),
+            token: t,
+            amount,
+        },
+        Payload::Mint {
+            token: t,
+            to: Address([2; 20]),
+            amount,
+        },
         Payload::Burn { token: t, amount },
-        Payload::RegisterActor { kind: ActorKind::Model, metadata: text.into() },
-        Payload::UpdateActor { metadata: text.into() },
+        Payload::RegisterActor {
+            kind: ActorKind::Model,
+            metadata: text.into(),
+        },
+        Payload::UpdateActor {
+            metadata: text.into(),
+        },
         Payload::Bond { amount },
         Payload::Unbond { amount },
         Payload::Withdraw,
-        Payload::CreatePool { token_a: t, token_b: TokenId(4), fee_bps: 30 },
-        Payload::AddLiquidity { pool: 1, amount_a_desired: amount, amount_b_desired: 2, amount_a_min: 3, amount_b_min: 4, deadline: d },
-        Payload::RemoveLiquidity { pool: 1, liquidity: amount, amount_a_min: 3, amount_b_min: 4, deadline: d },
-        Payload::SwapExactIn { path: vec![t, TokenId(4)], amount_in: amount, min_out: 1, deadline: d },
-        Payload::SwapExactOut { path: vec![t, TokenId(4)], amount_out: amount, max_in: 9, deadline: d },
-        Payload::SwapRouted { from: t, to: TokenId(4), amount_in: amount, min_out: 1, deadline: d },
-        Payload::ReportPrice { feed: text.into(), value: amount },
+        Payload::CreatePool {
+            token_a: t,
+            token_b: TokenId(4),
+            fee_bps: 30,
+        },
+        Payload::AddLiquidity {
+            pool: 1,
+            amount_a_desired: amount,
+            amount_b_desired: 2,
+            amount_a_min: 3,
+            amount_b_min: 4,
+            deadline: d,
+        },
+        Payload::RemoveLiquidity {
+            pool: 1,
+            liquidity: amount,
+            amount_a_min: 3,
+            amount_b_min: 4,
+            deadline: d,
+        },
+        Payload::SwapExactIn {
+            path: vec![t, TokenId(4)],
+            amount_in: amount,
+            min_out: 1,
+            deadline: d,
+        },
+        Payload::SwapExactOut {
+            path: vec![t, TokenId(4)],
+            amount_out: amount,
+            max_in: 9,
+            deadline: d,
+        },
+        Payload::SwapRouted {
+            from: t,
+            to: TokenId(4),
+            amount_in: amount,
+            min_out: 1,
+            deadline: d,
+        },
+        Payload::ReportPrice {
+            feed: text.into(),
+            value: amount,
+        },
         Payload::AccrueNav,
         Payload::Subscribe { asset: t, amount },
-        Payload::Redeem { shares: amount, asset: t },
-        Payload::MintAid { collateral: t, amount },
-        Payload::RedeemAid { amount, collateral: t },
+        Payload::Redeem {
+            shares: amount,
+            asset: t,
+        },
+        Payload::MintAid {
+            collateral: t,
+            amount,
+        },
+        Payload::RedeemAid {
+            amount,
+            collateral: t,
+        },
         Payload::SnapshotReserves,
-        Payload::VaultDeposit { assets: amount, min_shares: 1 },
-        Payload::VaultMint { shares: amount, max_assets: 1 },
+        Payload::VaultDeposit {
+            assets: amount,
+            min_shares: 1,
+        },
+        Payload::VaultMint {
+            shares: amount,
+            max_assets: 1,
+        },
         Payload::VaultRequestRedeem { shares: amount },
         Payload::VaultRequestWithdraw { assets: amount },
         Payload::VaultClaim,
         Payload::ClaimVested,
-        Payload::CreateLock { amount, unlock_time: 5 },
+        Payload::CreateLock {
+            amount,
+            unlock_time: 5,
+        },
         Payload::IncreaseAmount { amount },
         Payload::IncreaseUnlockTime { unlock_time: 6 },
         Payload::WithdrawLock,
-        Payload::Propose { param: text.into(), value: "7".into() },
-        Payload::Vote { proposal: 2, support: true },
+        Payload::Propose {
+            param: text.into(),
+            value: "7".into(),
+        },
+        Payload::Vote {
+            proposal: 2,
+            support: true,
+        },
         Payload::ExecuteProposal { proposal: 2 },
         Payload::ExecuteBuyback { token: t },
-        Payload::SetSavingsPolicy { target_token: t, share_bps: 10, max_slippage_bps: 20, min_batch: amount },
+        Payload::SetSavingsPolicy {
+            target_token: t,
+            share_bps: 10,
+            max_slippage_bps: 20,
+            min_batch: amount,
+        },
         Payload::PostJob(
             serde_json::from_value(serde_json::json!({
                 "spec_hash": hh, "data_hashes": [hh, Hash::ZERO], "token": 3, "max_price": "5",
@@ -270,7 +348,10 @@ fn every_payload(amount: u128, text: &str) -> Vec<Payload> {
             }))
             .expect("JobTerms sample"),
         ),
-        Payload::Bid { job: 1, price: amount },
+        Payload::Bid {
+            job: 1,
+            price: amount,
+        },
         Payload::CloseBidding { job: 1 },
         Payload::Commit {
             job: 1,
@@ -283,10 +364,22 @@ fn every_payload(amount: u128, text: &str) -> Vec<Payload> {
         Payload::Settle { job: 1 },
         Payload::Expire { job: 1 },
         Payload::Cancel { job: 1 },
-        Payload::Challenge { job: 1, trace_root: hh, bond: amount },
-        Payload::Bisect { dispute: 1, left: hh, right: Hash::ZERO },
-        Payload::Rule { dispute: 1, evidence: text.into() },
+        Payload::Challenge {
+            job: 1,
+            trace_root: hh,
+            bond: amount,
+        },
+        Payload::Bisect {
+            dispute: 1,
+            left: hh,
+            right: Hash::ZERO,
+        },
+        Payload::Rule {
+            dispute: 1,
+            evidence: text.into(),
+        },
         Payload::ClaimTimeout { dispute: 1 },
+        Payload::Attest { job: 1 },
     ]
 }
 
@@ -311,5 +404,23 @@ proptest! {
             prop_assert_eq!(cached.1, alloy);
         }
         prop_assert_eq!(names.len(), n, "each sample is a different variant");
+    }
+}
+
+/// The per-thread domain-separator memo follows chain-id changes, and `verify_and_hash`
+/// returns the signing hash.
+#[test]
+fn signing_hash_tracks_the_chain_id() {
+    let k = key(3);
+    let sender = address_of(&k);
+    for chain_id in [9u64, 5, 9, 1, 1] {
+        let tx = Transaction {
+            chain_id,
+            ..sample_tx(sender)
+        };
+        let want = signing_hash_with(&domain_separator(chain_id), &tx.struct_hash());
+        assert_eq!(tx.signing_hash(), want);
+        let stx = SignedTransaction::sign(tx, &k);
+        assert_eq!(stx.verify_and_hash().expect("valid"), want);
     }
 }

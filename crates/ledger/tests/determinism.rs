@@ -44,6 +44,18 @@ fn has_token(line: &str, word: &str) -> bool {
     false
 }
 
+/// serde's `Serializer` trait makes the receipt-leaf encoder name `f32`/`f64` in two method
+/// signatures; those methods only return an error. Nothing else in that file may use floats.
+fn serde_float_signature(f: &Path, code: &str) -> bool {
+    f.ends_with("receipt_leaf.rs")
+        && (code
+            .trim_start()
+            .starts_with("fn serialize_f32(self, _: f32)")
+            || code
+                .trim_start()
+                .starts_with("fn serialize_f64(self, _: f64)"))
+}
+
 #[test]
 fn ledger_source_has_no_floats_hashmaps_clocks_or_randomness() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
@@ -56,7 +68,7 @@ fn ledger_source_has_no_floats_hashmaps_clocks_or_randomness() {
         for (n, raw) in text.lines().enumerate() {
             let code = raw.split("//").next().unwrap_or("");
             for w in BANNED {
-                if has_token(code, w) {
+                if has_token(code, w) && !serde_float_signature(f, code) {
                     hits.push(format!(
                         "{}:{}: `{w}` in: {}",
                         f.display(),

@@ -64,8 +64,8 @@ impl VerifiedTx {
             }
             .into());
         }
-        tx.verify_signature()?;
-        let hash = tx.hash();
+        // One hash computation serves the signature check and the pool (recovery runs once).
+        let hash = tx.verify_and_hash()?;
         Ok(Self { tx, hash })
     }
 

@@ -1,6 +1,7 @@
-//! The authenticated state: a committed key-value map (`BTreeMap`) plus the Merkle commitment
-//! over it ([`tree`]), typed read views for the API, balance proofs ([`proof`]) and the block
-//! execution overlay ([`overlay`]). Key layout and value encoding are in [`keys`].
+//! The authenticated state: the committed key-value entries, held by the Merkle commitment
+//! over them ([`tree`]: values in its buckets, keys also in an ordered index for scans), typed
+//! read views for the API, balance proofs ([`proof`]) and the block execution overlay
+//! ([`overlay`]). Key layout and value encoding are in [`keys`].
 
 pub mod keys;
 pub mod overlay;
@@ -17,7 +18,12 @@ use crate::staking::StakeView;
 use crate::tokens::TokenInfo;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use verity_primitives::{Address, Hash, Timestamp, TokenId, amount_str};
+
+/// A state key held inline (no heap allocation, no pointer to chase on comparison) when it is
+/// at most 32 bytes long, as every fixed-layout key is; longer keys spill to the heap.
+pub type KeyBuf = smallvec::SmallVec<[u8; 32]>;
 
 /// Read access to raw state entries (committed state or an execution overlay).
 pub trait Store {
@@ -55,7 +61,6 @@ pub struct BalanceEntry {
 /// The ledger state after some block (or genesis, height 0).
 #[derive(Clone)]
 pub struct State {
-    kv: BTreeMap<Vec<u8>, Vec<u8>>,
     tree: tree::TreeStore,
     root: Hash,
     chain_id: u64,
@@ -65,9 +70,11 @@ pub struct State {
     domain_separator: Hash,
 }
 
+/// Point lookups go through the tree's buckets (one blake3 of the key, then a bucket of about
+/// one entry); the ordered map serves range scans.
 impl Store for State {
     fn get(&self, key: &[u8]) -> Option<&[u8]> {
-        self.kv.get(key).map(Vec::as_slice)
+        self.tree.get(tree::bucket_of(key), key)
     }
 }
 
@@ -77,7 +84,7 @@ impl std::fmt::Debug for State {
             .field("chain_id", &self.chain_id)
             .field("height", &self.height)
             .field("root", &self.root)
-            .field("entries", &self.kv.len())
+            .field("entries", &self.tree.entry_count())
             .finish()
     }
 }
@@ -86,7 +93,6 @@ impl State {
     /// An empty state (no entries) used as the base for genesis and rebuilds.
     pub(crate) fn empty(chain_id: u64, params: Params) -> State {
         State {
-            kv: BTreeMap::new(),
             tree: tree::TreeStore::default(),
             root: Hash::ZERO,
             chain_id,
@@ -108,21 +114,21 @@ impl State {
     pub fn from_entries(
         entries: impl IntoIterator<Item = (Vec<u8>, Vec<u8>)>,
     ) -> Result<State, LedgerError> {
+        // Later duplicates win, as in a map built from the same list.
         let kv: BTreeMap<Vec<u8>, Vec<u8>> = entries.into_iter().collect();
         let mut s = State::empty(0, Params::default());
-        s.kv = kv;
-        s.reload_meta()?;
         let root = s
             .tree
-            .update(s.kv.iter().map(|(k, v)| (k.as_slice(), Some(v.as_slice()))))?;
+            .update(kv.iter().map(|(k, v)| (k.as_slice(), Some(v.as_slice()))))?;
         s.root = root;
+        s.reload_meta()?;
         Ok(s)
     }
 
     fn reload_meta(&mut self) -> Result<(), LedgerError> {
         let need = |k: &[u8], what: &str| {
-            self.kv
-                .get(k)
+            self.tree
+                .get(tree::bucket_of(k), k)
                 .ok_or_else(|| LedgerError::Corrupt(format!("state has no {what} entry")))
         };
         self.chain_id = keys::decode_u64(need(keys::META_CHAIN_ID, "chain id")?, "chain id")?;
@@ -133,24 +139,39 @@ impl State {
         Ok(())
     }
 
+    /// The value under `key` whose tree bucket is `bucket` (= `tree::bucket_of(key)`, which
+    /// the caller already computed).
+    pub(crate) fn get_in(&self, bucket: usize, key: &[u8]) -> Option<&[u8]> {
+        self.tree.get(bucket, key)
+    }
+
     /// Apply a block's write set (sorted, unique keys) and recompute the root.
     pub(crate) fn commit(
         &mut self,
         write_set: &[(Vec<u8>, Option<Vec<u8>>)],
     ) -> Result<Hash, LedgerError> {
-        let root = self
-            .tree
-            .update(write_set.iter().map(|(k, v)| (k.as_slice(), v.as_deref())))?;
-        for (k, v) in write_set {
-            match v {
-                Some(v) => {
-                    self.kv.insert(k.clone(), v.clone());
-                }
-                None => {
-                    self.kv.remove(k);
-                }
-            }
+        let buckets: Vec<usize> = write_set.iter().map(|(k, _)| tree::bucket_of(k)).collect();
+        self.commit_bucketed(write_set, &buckets)
+    }
+
+    /// [`State::commit`] with each entry's tree bucket already known (`buckets[i]` belongs to
+    /// `write_set[i]`).
+    pub(crate) fn commit_bucketed(
+        &mut self,
+        write_set: &[(Vec<u8>, Option<Vec<u8>>)],
+        buckets: &[usize],
+    ) -> Result<Hash, LedgerError> {
+        if buckets.len() != write_set.len() {
+            return Err(LedgerError::Corrupt(
+                "write set and bucket list differ in length".into(),
+            ));
         }
+        let root = self.tree.update_bucketed(
+            buckets
+                .iter()
+                .zip(write_set)
+                .map(|(b, (k, v))| (*b, k.as_slice(), v.as_deref())),
+        )?;
         self.root = root;
         self.reload_meta()?;
         Ok(root)
@@ -204,7 +225,7 @@ impl State {
     /// All registered tokens in id order.
     pub fn tokens(&self) -> Vec<(TokenId, TokenInfo)> {
         let mut out = Vec::new();
-        for (k, v) in self.kv.range(vec![keys::TOKEN]..vec![keys::TOKEN + 1]) {
+        for (k, v) in self.range(&[keys::TOKEN], &[keys::TOKEN + 1]) {
             if k.len() == 5 {
                 let id = TokenId(u32::from_be_bytes([k[1], k[2], k[3], k[4]]));
                 if let Ok(info) = TokenInfo::decode(v) {
@@ -239,7 +260,7 @@ impl State {
         lo.extend_from_slice(&addr.0);
         let mut hi = lo.clone();
         hi.extend_from_slice(&[0xff; 5]);
-        for (k, v) in self.kv.range(lo..hi) {
+        for (k, v) in self.range(&lo, &hi) {
             if let (Some((_, token)), Ok(amount)) =
                 (keys::parse_balance_key(k), keys::decode_u128(v, "balance"))
             {
@@ -268,7 +289,7 @@ impl State {
     ) -> Result<BalanceProof, LedgerError> {
         let key = keys::balance_key(&addr, token);
         let proof = self.tree.prove(&key);
-        let balance = match self.kv.get(key.as_slice()) {
+        let balance = match self.get(&key) {
             Some(v) => keys::decode_u128(v, "balance")?,
             None => 0,
         };
@@ -284,17 +305,17 @@ impl State {
 
     /// Every (key, value) entry in key order (for store snapshots and [`State::from_entries`]).
     pub fn entries(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-        self.kv.iter().map(|(k, v)| (k.as_slice(), v.as_slice()))
+        self.tree.range(Bound::Unbounded, Bound::Unbounded)
     }
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.kv.len()
+        self.tree.entry_count()
     }
 
     /// True when the state has no entries (never after genesis).
     pub fn is_empty(&self) -> bool {
-        self.kv.is_empty()
+        self.tree.entry_count() == 0
     }
 
     /// Entries whose key starts with `prefix`, in key order.
@@ -304,9 +325,16 @@ impl State {
         } else {
             vec![prefix + 1]
         };
-        self.kv
-            .range(vec![prefix]..hi)
-            .map(|(k, v)| (k.as_slice(), v.as_slice()))
+        self.range(&[prefix], &hi)
+    }
+
+    /// Entries with `lo <= key < hi`, in key order.
+    fn range<'a>(
+        &'a self,
+        lo: &[u8],
+        hi: &[u8],
+    ) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + use<'a> {
+        self.tree.range(Bound::Included(lo), Bound::Excluded(hi))
     }
 
     /// Check every module invariant: Σ balances = supply ≤ cap per token; bonded + unbonding =

@@ -3,17 +3,47 @@
 //! block overlay only when the transaction succeeds ([`Exec::commit_tx`]); a failed transaction
 //! is discarded ([`Exec::discard_tx`]). Nonce bumps are written straight to the block overlay so
 //! they survive failure.
+//!
+//! The block overlay is a hash table keyed by the state tree's bucket index (`tree::bucket_of`,
+//! a blake3 of the key): an entry list in first-write order plus one chain head per bucket. A
+//! lookup costs one blake3 and a walk of about one entry, and the bucket it computed is reused
+//! for the committed state's lookup and by the tree update at the end of the block. Nothing
+//! iterates the table in hash order: [`Exec::into_write_set`] sorts the entries by key.
 
-use super::{State, Store};
+use super::tree::{DEPTH, bucket_of};
+use super::{KeyBuf, State, Store};
 use crate::receipt::Event;
-use std::collections::BTreeMap;
 use verity_primitives::Timestamp;
+
+/// No entry (end of a chain).
+const NIL: u32 = u32::MAX;
+
+/// One key written during the block.
+struct Written {
+    key: KeyBuf,
+    value: Option<Vec<u8>>,
+    bucket: u32,
+    /// Next entry of the same bucket, or [`NIL`].
+    next: u32,
+}
+
+/// A block's state changes, sorted by key and without no-op writes, with each key's tree
+/// bucket (what [`State::commit_bucketed`] takes).
+pub(crate) struct WriteSet {
+    /// `(key, value)`; `None` deletes.
+    pub(crate) entries: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// `buckets[i]` is `bucket_of(entries[i].0)`.
+    pub(crate) buckets: Vec<usize>,
+}
 
 /// The mutable view of state during one block.
 pub struct Exec<'s> {
     state: &'s State,
-    block: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
-    tx: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// Block overlay entries in first-write order.
+    block: Vec<Written>,
+    /// Chain head per tree bucket (`2^DEPTH` of them), [`NIL`] when empty.
+    heads: Vec<u32>,
+    tx: Vec<(KeyBuf, Option<Vec<u8>>)>,
     /// Events emitted by the current transaction.
     pub events: Vec<crate::receipt::Event>,
     /// The block's timestamp (the only clock).
@@ -32,10 +62,11 @@ impl Store for Exec<'_> {
                 return v.as_deref();
             }
         }
-        if let Some(v) = self.block.get(key) {
-            return v.as_deref();
+        let b = bucket_of(key);
+        match self.find(b, key) {
+            Some(i) => self.block[i].value.as_deref(),
+            None => self.state.get_in(b, key),
         }
-        self.state.get(key)
     }
 }
 
@@ -44,7 +75,8 @@ impl<'s> Exec<'s> {
     pub fn new(state: &'s State, height: u64, now: Timestamp) -> Self {
         Exec {
             state,
-            block: BTreeMap::new(),
+            block: Vec::new(),
+            heads: vec![NIL; 1 << DEPTH],
             tx: Vec::with_capacity(8),
             events: Vec::new(),
             now,
@@ -58,6 +90,38 @@ impl<'s> Exec<'s> {
         self.state
     }
 
+    /// Index of `key` (in bucket `b`) in the block overlay.
+    fn find(&self, b: usize, key: &[u8]) -> Option<usize> {
+        let mut i = *self.heads.get(b)?;
+        while i != NIL {
+            let e = &self.block[i as usize];
+            if e.key.as_slice() == key {
+                return Some(i as usize);
+            }
+            i = e.next;
+        }
+        None
+    }
+
+    /// Set `key` in the block overlay (`key` is moved in when it is new).
+    fn write_block(&mut self, key: KeyBuf, value: Option<Vec<u8>>) {
+        let b = bucket_of(&key);
+        match self.find(b, &key) {
+            Some(i) => self.block[i].value = value,
+            None => {
+                let i = u32::try_from(self.block.len())
+                    .expect("a block writes far fewer than 2^32 keys");
+                self.block.push(Written {
+                    key,
+                    value,
+                    bucket: u32::try_from(b).expect("bucket index < 2^DEPTH"),
+                    next: self.heads[b],
+                });
+                self.heads[b] = i;
+            }
+        }
+    }
+
     /// Write (or with `None` delete) `key` in the current transaction's overlay.
     pub fn put(&mut self, key: &[u8], value: Option<Vec<u8>>) {
         for (k, v) in self.tx.iter_mut() {
@@ -66,13 +130,13 @@ impl<'s> Exec<'s> {
                 return;
             }
         }
-        self.tx.push((key.to_vec(), value));
+        self.tx.push((KeyBuf::from_slice(key), value));
     }
 
     /// Write `key` straight into the block overlay (survives a failed transaction).
     pub fn put_block(&mut self, key: &[u8], value: Option<Vec<u8>>) {
         debug_assert!(self.tx.is_empty(), "put_block inside a transaction");
-        self.block.insert(key.to_vec(), value);
+        self.write_block(KeyBuf::from_slice(key), value);
     }
 
     /// Emit an event for the current transaction.
@@ -82,9 +146,11 @@ impl<'s> Exec<'s> {
 
     /// Keep the current transaction's writes; returns its events.
     pub fn commit_tx(&mut self) -> Vec<Event> {
-        for (k, v) in self.tx.drain(..) {
-            self.block.insert(k, v);
+        let mut tx = std::mem::take(&mut self.tx);
+        for (k, v) in tx.drain(..) {
+            self.write_block(k, v);
         }
+        self.tx = tx;
         std::mem::take(&mut self.events)
     }
 
@@ -95,12 +161,102 @@ impl<'s> Exec<'s> {
     }
 
     /// The block's write set, sorted by key, without no-op writes.
-    pub fn into_write_set(mut self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    pub fn into_write_set(self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        self.into_bucketed_write_set().entries
+    }
+
+    /// [`Exec::into_write_set`] with each key's tree bucket.
+    pub(crate) fn into_bucketed_write_set(mut self) -> WriteSet {
         self.commit_tx();
         let state = self.state;
-        self.block
+        let mut kept: Vec<Written> = self
+            .block
             .into_iter()
-            .filter(|(k, v)| state.get(k) != v.as_deref())
-            .collect()
+            .filter(|w| state.get_in(w.bucket as usize, &w.key) != w.value.as_deref())
+            .collect();
+        kept.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        let buckets = kept.iter().map(|w| w.bucket as usize).collect();
+        let entries = kept
+            .into_iter()
+            .map(|w| (w.key.to_vec(), w.value))
+            .collect();
+        WriteSet { entries, buckets }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        /// The overlay reads back what a plain ordered map model says, across block writes,
+        /// committed and discarded transactions, and its write set is that model's difference
+        /// from the committed state, sorted and with correct buckets.
+        #[test]
+        fn overlay_matches_an_ordered_map_model(
+            base in proptest::collection::btree_map(0u8..24, any::<u8>(), 0..12),
+            ops in proptest::collection::vec((0u8..4, 0u8..24, proptest::option::of(any::<u8>())), 0..80),
+        ) {
+            let mut state =
+                State::from_genesis(&crate::bench::bench_genesis(2)).expect("genesis");
+            let ws: Vec<(Vec<u8>, Option<Vec<u8>>)> =
+                base.iter().map(|(k, v)| (vec![0x99, *k], Some(vec![*v]))).collect();
+            state.commit(&ws).expect("commit");
+            let mut model: BTreeMap<Vec<u8>, Option<Vec<u8>>> =
+                base.iter().map(|(k, v)| (vec![0x99, *k], Some(vec![*v]))).collect();
+            let mut pending: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::new();
+            let mut ex = Exec::new(&state, 1, Timestamp(0));
+            for (op, k, v) in ops {
+                let key = vec![0x99, k];
+                let val = v.map(|x| vec![x]);
+                match op {
+                    0 => {
+                        ex.put(&key, val.clone());
+                        pending.push((key.clone(), val));
+                    }
+                    1 => {
+                        ex.commit_tx();
+                        for (k, v) in pending.drain(..) {
+                            model.insert(k, v);
+                        }
+                    }
+                    2 => {
+                        ex.discard_tx();
+                        pending.clear();
+                    }
+                    _ => {
+                        ex.commit_tx();
+                        for (k, v) in pending.drain(..) {
+                            model.insert(k, v);
+                        }
+                        ex.put_block(&key, val.clone());
+                        model.insert(key.clone(), val);
+                    }
+                }
+                let expect = pending
+                    .iter()
+                    .rev()
+                    .find(|(pk, _)| *pk == key)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_else(|| model.get(&key).cloned().flatten());
+                prop_assert_eq!(ex.get(&key).map(<[u8]>::to_vec), expect);
+            }
+            for (k, v) in pending.drain(..) {
+                model.insert(k, v);
+            }
+            let got = ex.into_bucketed_write_set();
+            let want: Vec<(Vec<u8>, Option<Vec<u8>>)> = model
+                .into_iter()
+                .filter(|(k, v)| state.get(k) != v.as_deref())
+                .collect();
+            prop_assert_eq!(&got.entries, &want);
+            for ((k, _), b) in got.entries.iter().zip(&got.buckets) {
+                prop_assert_eq!(*b, bucket_of(k));
+            }
+        }
     }
 }

@@ -14,8 +14,10 @@
 //! - Entry leaf: `leaf = H(0x01 ‖ len(key) as u32 BE ‖ key ‖ H(0x02 ‖ value))`.
 //! - Bucket hash: an empty bucket hashes to `EMPTY = H(0x03)`; otherwise
 //!   `H(0x04 ‖ n as u32 BE ‖ leaf_1 ‖ … ‖ leaf_n)` over its entries in strictly increasing key order.
-//! - Internal node: `H(0x05 ‖ left ‖ right)`; the tree over the `2^DEPTH` bucket hashes is
-//!   complete, and the root is the state root.
+//! - Internal node: `K(left ‖ right)` where `K` is blake3 in keyed mode with the key
+//!   [`NODE_KEY`] (exactly one 64-byte block per node; keyed mode keeps nodes apart from every
+//!   `H` input); the tree over the `2^DEPTH` bucket hashes is complete, and the root is the
+//!   state root.
 //!
 //! A proof for `key` carries every other entry of its bucket as `(key, H(0x02 ‖ value))` in key
 //! order, plus the [`DEPTH`] sibling hashes bottom-up. The verifier recomputes `b(key)` itself,
@@ -25,10 +27,17 @@
 //!
 //! Buckets hold `entries / 2^DEPTH` entries on average (well under one at devnet scale), so a
 //! proof stays small; the tree itself is `2^(DEPTH+1)` hashes (4 MiB) regardless of state size.
+//!
+//! The buckets also keep each entry's value, so [`TreeStore::get`] is the state's point lookup:
+//! one blake3 of the key and a search of a bucket of about one entry. An ordered set of the keys
+//! serves range scans ([`TreeStore::range`]); it changes only when a key is created or deleted,
+//! so the common write (a new value under an existing key) never touches it.
 
+use super::KeyBuf;
 use crate::error::LedgerError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
+use std::ops::Bound;
 use verity_primitives::Hash;
 
 /// Bits of the key hash that choose a bucket; the tree has this many levels above the buckets.
@@ -40,9 +49,22 @@ const TAG_LEAF: u8 = 0x01;
 const TAG_VALUE: u8 = 0x02;
 const TAG_EMPTY_BUCKET: u8 = 0x03;
 const TAG_BUCKET: u8 = 0x04;
-const TAG_NODE: u8 = 0x05;
+/// The blake3 key of internal nodes (see the module docs).
+pub const NODE_KEY: [u8; 32] = *b"verity state tree: internal node";
 
+/// `H(parts concatenated)`; inputs up to 96 bytes (every fixed-size use) are hashed from a
+/// stack buffer in one call.
 fn h(parts: &[&[u8]]) -> [u8; 32] {
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    if total <= 96 {
+        let mut buf = [0u8; 96];
+        let mut at = 0;
+        for p in parts {
+            buf[at..at + p.len()].copy_from_slice(p);
+            at += p.len();
+        }
+        return *blake3::hash(&buf[..at]).as_bytes();
+    }
     let mut hasher = blake3::Hasher::new();
     for p in parts {
         hasher.update(p);
@@ -70,16 +92,31 @@ fn leaf(key: &[u8], value_hash: &[u8; 32]) -> [u8; 32] {
 }
 
 fn node(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
-    h(&[&[TAG_NODE], left, right])
+    let mut buf = [0u8; 64];
+    buf[..32].copy_from_slice(left);
+    buf[32..].copy_from_slice(right);
+    *blake3::keyed_hash(&NODE_KEY, &buf).as_bytes()
 }
 
 fn bucket_hash<'a>(leaves: impl ExactSizeIterator<Item = [u8; 32]> + 'a) -> [u8; 32] {
     if leaves.len() == 0 {
         return h(&[&[TAG_EMPTY_BUCKET]]);
     }
+    let n = u32::try_from(leaves.len()).expect("a bucket holds far fewer than 2^32 entries");
+    if n <= 2 {
+        // The common case: one call on a stack buffer (at most 69 bytes).
+        let mut buf = [0u8; 69];
+        buf[0] = TAG_BUCKET;
+        buf[1..5].copy_from_slice(&n.to_be_bytes());
+        let mut at = 5;
+        for l in leaves {
+            buf[at..at + 32].copy_from_slice(&l);
+            at += 32;
+        }
+        return *blake3::hash(&buf[..at]).as_bytes();
+    }
     let mut hasher = blake3::Hasher::new();
     hasher.update(&[TAG_BUCKET]);
-    let n = u32::try_from(leaves.len()).expect("a bucket holds far fewer than 2^32 entries");
     hasher.update(&n.to_be_bytes());
     for l in leaves {
         hasher.update(&l);
@@ -158,12 +195,26 @@ impl Proof {
     }
 }
 
+/// One stored entry: key, `H(0x02 ‖ value)` and the value itself, inline when short (balances
+/// and nonces are), so a lookup touches one place in memory.
+#[derive(Clone)]
+struct Slot {
+    key: KeyBuf,
+    value_hash: [u8; 32],
+    value: smallvec::SmallVec<[u8; 16]>,
+}
+
+/// A bucket's entries in key order; the first is stored in the bucket array itself.
+type Bucket = smallvec::SmallVec<[Slot; 1]>;
+
 /// The tree: sorted entry lists per bucket and every node hash in one flat array
 /// (heap layout: node `i` has children `2i` and `2i+1`; buckets are nodes `2^DEPTH ..`).
 #[derive(Clone)]
 pub struct TreeStore {
-    buckets: Vec<Vec<(Vec<u8>, [u8; 32])>>,
+    buckets: Vec<Bucket>,
     nodes: Vec<[u8; 32]>,
+    /// Every key, in order (for range scans).
+    index: BTreeSet<KeyBuf>,
 }
 
 impl Default for TreeStore {
@@ -177,37 +228,75 @@ impl Default for TreeStore {
             nodes[i] = node(&nodes[2 * i], &nodes[2 * i + 1]);
         }
         TreeStore {
-            buckets: vec![Vec::new(); BUCKETS],
+            buckets: vec![Bucket::new(); BUCKETS],
             nodes,
+            index: BTreeSet::new(),
         }
     }
 }
 
 impl TreeStore {
+    /// The value under `key`, whose bucket is `bucket` (= [`bucket_of`]`(key)`).
+    pub fn get(&self, bucket: usize, key: &[u8]) -> Option<&[u8]> {
+        self.buckets
+            .get(bucket)?
+            .iter()
+            .find(|s| s.key.as_slice() == key)
+            .map(|s| s.value.as_slice())
+    }
+
     /// Apply a write set (unique keys; `None` deletes); returns the new root.
     pub fn update<'a>(
         &mut self,
         writes: impl IntoIterator<Item = (&'a [u8], Option<&'a [u8]>)>,
     ) -> Result<Hash, LedgerError> {
-        let mut dirty: BTreeSet<usize> = BTreeSet::new();
-        for (k, v) in writes {
-            let b = bucket_of(k);
-            let bucket = &mut self.buckets[b];
-            let pos = bucket.binary_search_by(|(ek, _)| ek.as_slice().cmp(k));
+        self.update_bucketed(writes.into_iter().map(|(k, v)| (bucket_of(k), k, v)))
+    }
+
+    /// [`TreeStore::update`] with each key's bucket already known (`bucket_of(key)`).
+    pub fn update_bucketed<'a>(
+        &mut self,
+        writes: impl IntoIterator<Item = (usize, &'a [u8], Option<&'a [u8]>)>,
+    ) -> Result<Hash, LedgerError> {
+        let mut dirty: Vec<usize> = Vec::new();
+        for (b, k, v) in writes {
+            let bucket = self
+                .buckets
+                .get_mut(b)
+                .ok_or_else(|| LedgerError::Corrupt(format!("bucket index {b} out of range")))?;
+            let pos = bucket.binary_search_by(|s| s.key.as_slice().cmp(k));
             match (pos, v) {
-                (Ok(i), Some(v)) => bucket[i].1 = value_hash(v),
-                (Err(i), Some(v)) => bucket.insert(i, (k.to_vec(), value_hash(v))),
+                (Ok(i), Some(v)) => {
+                    bucket[i].value_hash = value_hash(v);
+                    bucket[i].value = smallvec::SmallVec::from_slice(v);
+                }
+                (Err(i), Some(v)) => {
+                    let key = KeyBuf::from_slice(k);
+                    self.index.insert(key.clone());
+                    bucket.insert(
+                        i,
+                        Slot {
+                            key,
+                            value_hash: value_hash(v),
+                            value: smallvec::SmallVec::from_slice(v),
+                        },
+                    );
+                }
                 (Ok(i), None) => {
                     bucket.remove(i);
+                    self.index.remove(k);
                 }
                 (Err(_), None) => continue,
             }
-            dirty.insert(b);
+            dirty.push(b);
         }
+        dirty.sort_unstable();
+        dirty.dedup();
         let mut level: Vec<usize> = Vec::with_capacity(dirty.len());
         for b in dirty {
             let bucket = &self.buckets[b];
-            self.nodes[BUCKETS + b] = bucket_hash(bucket.iter().map(|(k, vh)| leaf(k, vh)));
+            self.nodes[BUCKETS + b] =
+                bucket_hash(bucket.iter().map(|s| leaf(&s.key, &s.value_hash)));
             level.push((BUCKETS + b) >> 1);
         }
         // Walk up level by level; `level` stays sorted, so duplicates are adjacent.
@@ -236,10 +325,10 @@ impl TreeStore {
         let b = bucket_of(key);
         let bucket = self.buckets[b]
             .iter()
-            .filter(|(k, _)| k.as_slice() != key)
-            .map(|(k, vh)| BucketEntry {
-                key: k.clone(),
-                value_hash: Hash(*vh),
+            .filter(|s| s.key.as_slice() != key)
+            .map(|s| BucketEntry {
+                key: s.key.to_vec(),
+                value_hash: Hash(s.value_hash),
             })
             .collect();
         let mut siblings = Vec::with_capacity(DEPTH);
@@ -251,9 +340,20 @@ impl TreeStore {
         Proof { bucket, siblings }
     }
 
-    /// Number of stored entries (for diagnostics).
+    /// Number of stored entries.
     pub fn entry_count(&self) -> usize {
-        self.buckets.iter().map(Vec::len).sum()
+        self.index.len()
+    }
+
+    /// Entries with keys in `(lo, hi)`, in key order.
+    pub fn range<'a>(
+        &'a self,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+    ) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + use<'a> {
+        self.index
+            .range::<[u8], _>((lo, hi))
+            .filter_map(|k| self.get(bucket_of(k), k).map(|v| (k.as_slice(), v)))
     }
 }
 
@@ -305,6 +405,10 @@ mod tests {
                     match v { Some(v) => { kv.insert(k, v); } None => { kv.remove(&k); } }
                 }
                 prop_assert_eq!(t.root(), rebuild(&kv));
+                for k in 0u8..40 {
+                    let key = vec![b'k', k];
+                    prop_assert_eq!(t.get(bucket_of(&key), &key), kv.get(&key).map(Vec::as_slice));
+                }
             }
             let root = t.root();
             for k in 0u8..40 {
