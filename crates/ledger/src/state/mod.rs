@@ -328,6 +328,16 @@ impl State {
         self.range(&[prefix], &hi)
     }
 
+    /// Committed keys starting with `prefix`, in key order.
+    pub(crate) fn keys_with_prefix<'a>(
+        &'a self,
+        prefix: &'a [u8],
+    ) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.tree
+            .keys_from(prefix)
+            .take_while(move |k| k.starts_with(prefix))
+    }
+
     /// Entries with `lo <= key < hi`, in key order.
     fn range<'a>(
         &'a self,

@@ -160,6 +160,31 @@ impl<'s> Exec<'s> {
         self.events.clear();
     }
 
+    /// Keys starting with `prefix` that hold a value as this transaction sees the state
+    /// (committed state merged with the block and transaction overlays), in key order.
+    /// Scans the block overlay linearly: meant for rare module work (capacity, issue 6: every
+    /// holder of an expiring token), not the per-transaction path.
+    pub fn keys_with_prefix(&self, prefix: &[u8]) -> Vec<Vec<u8>> {
+        let mut keys: std::collections::BTreeSet<Vec<u8>> = self
+            .state
+            .keys_with_prefix(prefix)
+            .map(<[u8]>::to_vec)
+            .collect();
+        keys.extend(
+            self.block
+                .iter()
+                .filter(|w| w.key.starts_with(prefix))
+                .map(|w| w.key.to_vec()),
+        );
+        keys.extend(
+            self.tx
+                .iter()
+                .filter(|(k, _)| k.starts_with(prefix))
+                .map(|(k, _)| k.to_vec()),
+        );
+        keys.into_iter().filter(|k| self.get(k).is_some()).collect()
+    }
+
     /// The block's write set, sorted by key, without no-op writes.
     pub fn into_write_set(self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
         self.into_bucketed_write_set().entries
@@ -245,6 +270,13 @@ mod tests {
                     .unwrap_or_else(|| model.get(&key).cloned().flatten());
                 prop_assert_eq!(ex.get(&key).map(<[u8]>::to_vec), expect);
             }
+            let mut seen = model.clone();
+            for (k, v) in &pending {
+                seen.insert(k.clone(), v.clone());
+            }
+            let live: Vec<Vec<u8>> =
+                seen.iter().filter(|(_, v)| v.is_some()).map(|(k, _)| k.clone()).collect();
+            prop_assert_eq!(ex.keys_with_prefix(&[0x99]), live);
             for (k, v) in pending.drain(..) {
                 model.insert(k, v);
             }

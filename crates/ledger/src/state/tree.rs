@@ -345,6 +345,13 @@ impl TreeStore {
         self.index.len()
     }
 
+    /// Keys `>= lo`, in key order.
+    pub fn keys_from<'a>(&'a self, lo: &[u8]) -> impl Iterator<Item = &'a [u8]> + use<'a> {
+        self.index
+            .range::<[u8], _>((Bound::Included(lo), Bound::Unbounded))
+            .map(|k| k.as_slice())
+    }
+
     /// Entries with keys in `(lo, hi)`, in key order.
     pub fn range<'a>(
         &'a self,
