@@ -36,9 +36,13 @@
 
 pub mod attest;
 pub mod finance;
+pub mod gov;
+#[cfg(test)]
+mod props;
 #[cfg(test)]
 pub(crate) mod tests;
 mod tx;
+pub mod view;
 
 pub use attest::{Claim, ClaimKind};
 pub use finance::{Deal, DealStatus};

@@ -20,6 +20,9 @@
 //!
 //! The oracle parameters are checked against the state (feed exists, reporter present or not)
 //! when proposed and again when executed, since other proposals may have changed the feed.
+//!
+//! Issue 6 adds `asset_min_attesters`, `asset_attest_slash_bps`, `vault_manager` and
+//! `finance_approve` (values and bounds in [`crate::assets::gov`]).
 
 use crate::error::LedgerError;
 use crate::state::{Exec, Store, keys};
@@ -40,6 +43,11 @@ pub const ALLOWED: &[&str] = &[
     "oracle_add_reporter",
     "oracle_remove_reporter",
     "oracle_max_age_ms",
+    // assets (issue 6): see crate::assets::gov
+    "asset_min_attesters",
+    "asset_attest_slash_bps",
+    "vault_manager",
+    "finance_approve",
 ];
 
 const HOUR: u128 = 3_600_000;
@@ -50,6 +58,8 @@ const DAY: u128 = 24 * HOUR;
 pub enum ParamValue {
     /// An integer (ms, bps or base units).
     Int(u128),
+    /// An assets-module parameter (issue 6).
+    Assets(crate::assets::gov::GovParam),
     /// A reporter of an oracle feed (`FEED:0xADDRESS`).
     Reporter {
         /// Feed name.
@@ -98,6 +108,9 @@ pub fn validate(param: &str, value: &str) -> Result<ParamValue, LedgerError> {
             "parameter {param:?} is not governable; allowed: {}",
             ALLOWED.join(", ")
         )));
+    }
+    if let Some(p) = crate::assets::gov::parse(param, value)? {
+        return Ok(ParamValue::Assets(p));
     }
     match param {
         "oracle_add_reporter" | "oracle_remove_reporter" => {
@@ -161,7 +174,7 @@ pub fn validate_in(s: &impl Store, param: &str, value: &str) -> Result<ParamValu
         ParamValue::FeedMaxAge { feed, .. } => {
             crate::oracle::feed(s, feed).map_err(|e| bad(param, e.to_string()))?;
         }
-        ParamValue::Int(_) => {}
+        ParamValue::Int(_) | ParamValue::Assets(_) => {}
     }
     Ok(v)
 }
@@ -170,6 +183,7 @@ pub fn validate_in(s: &impl Store, param: &str, value: &str) -> Result<ParamValu
 pub(crate) fn apply(ex: &mut Exec<'_>, param: &str, value: &str) -> Result<(), LedgerError> {
     let v = match validate_in(ex, param, value)? {
         ParamValue::Int(v) => v,
+        ParamValue::Assets(p) => return crate::assets::gov::apply(ex, &p),
         ParamValue::Reporter { feed, reporter } => {
             return if param == "oracle_add_reporter" {
                 crate::oracle::add_reporter(ex, &feed, reporter)

@@ -44,6 +44,7 @@
 #[cfg(test)]
 mod tests;
 mod tx;
+pub mod view;
 
 pub use tx::GreenTx;
 
