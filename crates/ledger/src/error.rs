@@ -389,4 +389,11 @@ pub enum LedgerError {
     #[error("green: {0}")]
     Green(String),
     // --- end market/dispute ---
+    // --- capacity, position (issue 6) ---
+    /// A capacity-token or capacity-AMM action refused.
+    #[error("capacity: {0}")]
+    Capacity(String),
+    /// A position NFT action refused.
+    #[error("position: {0}")]
+    Position(String),
 }

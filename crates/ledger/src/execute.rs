@@ -238,6 +238,9 @@ fn dispatch(ex: &mut Exec<'_>, sender: &Address, payload: &Payload) -> Result<()
         Payload::Green(t) => t.apply(ex, sender),
         Payload::Attest { job } => crate::market::verify::attest(ex, sender, *job),
         // --- end market/dispute ---
+        // --- capacity, position (issue 6) ---
+        Payload::Capacity(c) => crate::capacity::tx::dispatch(ex, sender, c),
+        Payload::Position(p) => crate::position::dispatch(ex, sender, p),
     }
 }
 

@@ -34,6 +34,10 @@ pub mod market;
 pub mod assets;
 pub mod green;
 // ---
+// --- capacity, position (issue 6) ---
+pub mod capacity;
+pub mod position;
+// ---
 pub mod bench;
 pub mod block;
 mod error;

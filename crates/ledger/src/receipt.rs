@@ -676,6 +676,11 @@ pub enum Event {
         amount: u128,
     },
     // --- end market/dispute ---
+    // --- capacity, position (issue 6) ---
+    /// A capacity-token or capacity-AMM event.
+    Capacity(crate::capacity::CapacityEvent),
+    /// A position NFT event.
+    Position(crate::position::PositionEvent),
 }
 
 /// The result of one transaction in a block.

@@ -387,6 +387,12 @@ pub enum Payload {
         job: u64,
     },
     // --- end market/dispute ---
+    // --- capacity, position (issue 6) ---
+    /// A capacity-token or capacity-AMM action (see [`crate::capacity`]).
+    Capacity(crate::capacity::CapacityTx),
+    /// A position NFT action (see [`crate::position`]).
+    Position(crate::position::PositionTx),
+    // --- end capacity, position ---
 }
 
 impl Payload {
@@ -447,6 +453,9 @@ impl Payload {
             Payload::Assets(t) => t.type_name(),
             Payload::Green(t) => t.type_name(),
             Payload::Attest { .. } => "Attest",
+            // --- capacity, position (issue 6) ---
+            Payload::Capacity(c) => c.type_name(),
+            Payload::Position(p) => p.type_name(),
         }
     }
 }
@@ -951,6 +960,9 @@ impl Transaction {
             }
             .cached_hash_struct(),
             // --- end market/dispute ---
+            // --- capacity, position (issue 6) ---
+            Payload::Capacity(c) => alloy_primitives::B256::from(c.struct_hash(sender, nonce).0),
+            Payload::Position(p) => alloy_primitives::B256::from(p.struct_hash(sender, nonce).0),
         };
         Hash(h.0)
     }

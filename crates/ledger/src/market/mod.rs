@@ -284,8 +284,8 @@ pub fn collateral(price: u128, factor_bps: u32) -> Result<u128, LedgerError> {
 }
 
 fn free_stake(s: &impl Store, a: &Address) -> Result<u128, LedgerError> {
-    let bonded = staking::stake_record(s, a)?.bonded;
-    Ok(bonded.saturating_sub(locked(s, a)?))
+    // capacity (issue 6): stake backing capacity tokens is not free either.
+    crate::capacity::free_stake(s, a)
 }
 
 /// Release `amount` of `a`'s lock.
@@ -570,8 +570,10 @@ pub(crate) fn settle(ex: &mut Exec<'_>, id: u64) -> Result<(), LedgerError> {
     let m = market_account();
     // assets/green (issue 6): financier share of a financed asset's revenue to the vault.
     let paid = crate::assets::settle_hook(ex, &j, paid)?;
+    // position (issue 6): the holder of the job's position NFT is paid, not the provider.
+    let payee = crate::position::payee(ex, id, &provider)?;
     if paid > 0 {
-        tokens::move_balance(ex, &m, &provider, token, paid)?;
+        tokens::move_balance(ex, &m, &payee, token, paid)?;
     }
     let mut to_fee_account = fee;
     for v in &attesters {
@@ -602,7 +604,7 @@ pub(crate) fn settle(ex: &mut Exec<'_>, id: u64) -> Result<(), LedgerError> {
         refund,
     });
     add_reputation(ex, &provider, 1)?;
-    crate::savings::apply_auto_savings(ex, &provider, token, paid)?;
+    crate::savings::apply_auto_savings(ex, &payee, token, paid)?;
     Ok(())
 }
 

@@ -151,7 +151,11 @@ pub(crate) fn unbond(ex: &mut Exec<'_>, sender: &Address, amount: u128) -> Resul
         });
     }
     // market (issue 4): stake locked as job collateral cannot be unbonded.
-    let locked = crate::market::locked(ex, sender)?;
+    // capacity (issue 6): so is stake backing capacity tokens.
+    let locked = math::checked_add(
+        crate::market::locked(ex, sender)?,
+        crate::capacity::locked(ex, sender)?,
+    )?;
     if rec.bonded - amount < locked {
         return Err(LedgerError::InsufficientStake {
             bonded: rec.bonded.saturating_sub(locked),

@@ -361,6 +361,8 @@ impl State {
         crate::market::check_invariants(self)?; // market/dispute (issue 4)
         crate::assets::check_invariants(self)?; // assets/financing (issue 6)
         crate::green::check_invariants(self)?; // green (issue 6)
+        crate::capacity::check_invariants(self)?; // capacity (issue 6)
+        crate::position::check_invariants(self)?; // position (issue 6)
         Ok(())
     }
 }
