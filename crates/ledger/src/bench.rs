@@ -77,6 +77,7 @@ pub fn bench_genesis(n_accounts: u64) -> Genesis {
         burn: None,
         amm: None, // amm (issue 5)
         market: None, // market (issue 4)
+        savings: Vec::new(), // savings (issue 5)
     }
 }
 

@@ -184,6 +184,10 @@ pub struct Genesis {
     /// Market and dispute parameters (`[market]`, every field optional); absent = defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub market: Option<crate::market::MarketParams>,
+    // --- savings (issue 5) ---
+    /// Auto-savings policies set at genesis (`[[savings]]`), applied after the pools.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub savings: Vec<crate::savings::GenesisPolicy>,
 }
 
 /// Chain id of the built-in devnet.
@@ -342,6 +346,7 @@ impl Genesis {
             burn: Some(crate::burn::BurnGenesis::default()),
             amm: Some(crate::amm::genesis::dev()), // amm (issue 5)
             market: Some(crate::market::MarketParams::DEFAULT), // market (issue 4)
+            savings: Vec::new(), // savings (issue 5): `verity devnet` adds its providers' policies
         }
     }
 
@@ -514,6 +519,8 @@ pub(crate) fn build_state(g: &Genesis) -> Result<State, LedgerError> {
         if let Some(a) = &g.amm {
             crate::amm::genesis::apply_genesis(&mut ex, a, &ids)?;
         }
+        // --- savings (issue 5) ---
+        crate::savings::init_genesis(&mut ex, &g.savings, &ids)?;
         ex.into_write_set()
     };
     state.commit(&ws)?;

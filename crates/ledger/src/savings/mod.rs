@@ -276,3 +276,80 @@ pub fn apply_auto_savings(
 pub fn view(s: &State, a: Address) -> Result<Option<SavingsPolicy>, LedgerError> {
     policy(s, &a)
 }
+
+/// One auto-savings policy set at genesis (TOML `[[savings]]`), as if the account had sent
+/// `SetSavingsPolicy` in the first block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisPolicy {
+    /// The account.
+    pub address: Address,
+    /// Symbol of the token to save into (e.g. `TBILL`).
+    pub target: String,
+    /// Share of each incoming payment to convert, bps (1–10 000).
+    pub share_bps: u32,
+    /// Most slippage below the ideal output, bps (default 100 = 1%).
+    #[serde(default = "default_slippage")]
+    pub max_slippage_bps: u32,
+    /// Convert only once this much is pending (base units of the received token; default 0).
+    #[serde(default, with = "amount_str")]
+    pub min_batch: u128,
+}
+
+fn default_slippage() -> u32 {
+    100
+}
+
+/// Store the genesis policies (ids: symbol → token id). An account may appear once.
+pub(crate) fn init_genesis(
+    ex: &mut Exec<'_>,
+    policies: &[GenesisPolicy],
+    ids: &std::collections::BTreeMap<String, TokenId>,
+) -> Result<(), LedgerError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for g in policies {
+        let err = |m: String| LedgerError::Genesis(format!("savings policy of {}: {m}", g.address));
+        if !seen.insert(g.address) {
+            return Err(err("the account appears twice".into()));
+        }
+        let target = *ids
+            .get(&g.target)
+            .ok_or_else(|| err(format!("target {:?} is not a defined token", g.target)))?;
+        if g.share_bps == 0 || g.share_bps > 10_000 {
+            return Err(err(format!(
+                "share_bps {} must be in 1..=10000",
+                g.share_bps
+            )));
+        }
+        if g.max_slippage_bps > 10_000 {
+            return Err(err(format!(
+                "max_slippage_bps {} > 10000",
+                g.max_slippage_bps
+            )));
+        }
+        put_policy(
+            ex,
+            &g.address,
+            Some(&SavingsPolicy {
+                target,
+                share_bps: g.share_bps,
+                max_slippage_bps: g.max_slippage_bps,
+                min_batch: g.min_batch,
+                dust: Vec::new(),
+            }),
+        );
+    }
+    Ok(())
+}
+
+/// The devnet providers' policy: half of every payment into TBILL, at most 3% slippage, no
+/// batch minimum (`verity devnet` gives it to its provider agents' accounts).
+pub fn dev_policy(address: Address) -> GenesisPolicy {
+    GenesisPolicy {
+        address,
+        target: "TBILL".into(),
+        share_bps: 5_000,
+        max_slippage_bps: 300,
+        min_batch: 0,
+    }
+}
