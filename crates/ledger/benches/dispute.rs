@@ -118,9 +118,8 @@ fn spot_check_ratio() {
     let steps = env("VERITY_SPOTCHECK_STEPS", 20);
     let p = u32::try_from(env("VERITY_SPOTCHECK_BPS", 1_000)).expect("bps fits u32");
     let job = Job::mlp(steps, "[11, 64, 64, 1]", 32);
-    let run = || {
-        run_spec_file(&job.spec, &RunOptions::default(), &mut |_, _, _| {}).expect("job runs")
-    };
+    let run =
+        || run_spec_file(&job.spec, &RunOptions::default(), &mut |_, _, _| {}).expect("job runs");
     let parent = Hash::keccak(b"spot-check bench parent");
     let (mut provider_t, mut verifier_t, mut selected) = (Duration::ZERO, Duration::ZERO, 0u64);
     for id in 0..n {
@@ -151,7 +150,12 @@ fn bench(c: &mut Criterion) {
     dispute_vs_job();
     spot_check_ratio();
     let stakers: Vec<(Address, u128)> = (0..1_000u64)
-        .map(|i| (verity_ledger::bench::bench_account(i), 1_000 + u128::from(i)))
+        .map(|i| {
+            (
+                verity_ledger::bench::bench_account(i),
+                1_000 + u128::from(i),
+            )
+        })
         .collect();
     let seed = verify::seed(&Hash::ZERO, 1, 0);
     c.bench_function("verify::sample k=3 of 1000 stakers", |b| {

@@ -88,7 +88,7 @@ pub fn roll_bps(seed: &Hash) -> u32 {
 pub fn sample(seed: &Hash, candidates: &[(Address, u128)], k: u32) -> Vec<Address> {
     let mut pool: Vec<(Address, u128)> =
         candidates.iter().copied().filter(|(_, w)| *w > 0).collect();
-    pool.sort_by(|a, b| a.0.cmp(&b.0));
+    pool.sort_by_key(|c| c.0);
     let mut out = Vec::new();
     for i in 1..=u64::from(k) {
         let total = pool.iter().fold(0u128, |t, (_, w)| t.saturating_add(*w));
