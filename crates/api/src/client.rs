@@ -13,6 +13,7 @@ use verity_primitives::{Address, Hash};
 use crate::routes::{self, fill};
 use crate::types::*;
 
+mod capacity; // issue 6: capacity tokens, capacity AMM, positions
 mod economy; // issue 5: vault, vesting, governance, savings policy calls
 mod market; // issue 4: blobs, jobs, disputes
 mod markets; // issue 5: pools and quotes

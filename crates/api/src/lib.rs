@@ -3,6 +3,7 @@
 //! typed blocking client ([`ApiClient`]). The server lives in verity-node; clients (CLI, agents)
 //! depend only on this crate.
 
+pub mod capacity; // issue 6: capacity tokens, capacity AMM, positions
 pub mod client;
 pub mod codes;
 pub mod economy; // issue 5: vault, vesting, governance, savings policy

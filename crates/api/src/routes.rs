@@ -160,6 +160,22 @@ pub const ROUTES: &[Route] = &[
         path: crate::economy::SAVINGS,
         summary: "An account's auto-savings policy and waiting dust",
     },
+    // --- capacity, capacity AMM, positions (issue 6) ---
+    Route {
+        method: "GET",
+        path: crate::capacity::CAPACITY,
+        summary: "GPU-hour capacity slots: backings, redemptions, supply and time-aware pool prices",
+    },
+    Route {
+        method: "GET",
+        path: crate::capacity::CAPACITY_SLOT,
+        summary: "One capacity slot by token id with its pool",
+    },
+    Route {
+        method: "GET",
+        path: crate::capacity::POSITION,
+        summary: "The position NFT of an assigned job: who is paid at settlement",
+    },
     // --- marketplace (issue 4) ---
     Route {
         method: "PUT",

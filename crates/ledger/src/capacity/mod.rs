@@ -34,6 +34,7 @@ mod proptests;
 #[cfg(test)]
 mod tests;
 pub mod tx;
+pub mod view;
 
 pub use tx::{CapacityEvent, CapacityTx};
 
