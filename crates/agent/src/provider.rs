@@ -146,9 +146,11 @@ impl Provider {
             },
         )?;
         for j in open {
-            if self.seen.insert(j.id) {
+            if !self.seen.contains(&j.id) {
                 let r = self.consider(&j, now, ev);
+                // Reconsider on the next tick if the node dropped out meanwhile.
                 per_job(r, j.id, true, ev)?;
+                self.seen.insert(j.id);
             }
         }
         let won = all_jobs(

@@ -147,9 +147,11 @@ impl Verifier {
             },
         )?;
         for j in committed {
-            if self.checked.insert(j.id) {
+            if !self.checked.contains(&j.id) {
                 let r = self.check(&j, now, ev);
+                // Check again on the next tick if the node dropped out meanwhile.
                 per_job(r, j.id, false, ev)?;
+                self.checked.insert(j.id);
             }
         }
         let height = self.link.client().status()?.height;

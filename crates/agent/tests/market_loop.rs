@@ -54,6 +54,7 @@ fn honest_job_settles_and_pays_price_minus_fee() {
     let events = Events::default();
     let (buyer_key, buyer) = net.accounts[0];
     let provider = net.accounts[1].1;
+    let verifier = net.accounts[2].1;
     let mut agents = Agents::new();
     agents.provider(provider_cfg(&net, 1, dir.path()), events.sink("provider"));
     let mut v = verifier_cfg(&net, dir.path());
@@ -64,6 +65,7 @@ fn honest_job_settles_and_pays_price_minus_fee() {
 
     let before_p = net.balance(provider, USDC);
     let before_b = net.balance(buyer, USDC);
+    let before_v = net.balance(verifier, USDC);
     let (spec, data) = tiny_job(6);
     let id = submit_job(&net.client, &buyer_key, &spec, &[data], &offer(4_000)).expect("posted");
     let j = net.wait_job(id, 120, &events, finished);
@@ -90,6 +92,15 @@ fn honest_job_settles_and_pays_price_minus_fee() {
     assert!(
         pe.iter()
             .any(|e| matches!(e, AgentEvent::Settled { job, .. } if *job == id))
+    );
+    // The verifier (the only eligible staker, so drawn) spot-checked, agreed, attested and
+    // got the verifier share of the fee.
+    let pool = fee * u128::from(MarketParams::DEFAULT.verifier_fee_share_bps) / 10_000;
+    assert_eq!(net.balance(verifier, USDC) - before_v, pool);
+    assert!(
+        j.selection
+            .as_ref()
+            .is_some_and(|s| s.attested == vec![verifier])
     );
     // The verifier spot-checked and agreed.
     let ve = events.of("verifier");

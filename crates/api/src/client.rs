@@ -14,6 +14,7 @@ use crate::routes::{self, fill};
 use crate::types::*;
 
 mod capacity; // issue 6: capacity tokens, capacity AMM, positions
+mod assets; // issue 6: assets, financing, green
 mod economy; // issue 5: vault, vesting, governance, savings policy calls
 mod market; // issue 4: blobs, jobs, disputes
 mod markets; // issue 5: pools and quotes

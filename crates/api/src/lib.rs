@@ -4,6 +4,7 @@
 //! depend only on this crate.
 
 pub mod capacity; // issue 6: capacity tokens, capacity AMM, positions
+pub mod assets; // issue 6: GPU assets, financing, green
 pub mod client;
 pub mod codes;
 pub mod economy; // issue 5: vault, vesting, governance, savings policy

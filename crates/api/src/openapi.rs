@@ -117,6 +117,11 @@ fn operation(method: &str, path: &str, summary: &str) -> Value {
         p if crate::savings::is_savings_route(p) => crate::savings::openapi_responses(p),
         // --- vault, vesting, governance, savings (issue 5) ---
         p if crate::economy::is_economy_route(p) => crate::economy::openapi_responses(p),
+        // --- assets, financing, green (issue 6) ---
+        p if crate::assets::is_assets_route(p) => {
+            op["parameters"] = crate::assets::openapi_parameters(p);
+            crate::assets::openapi_responses(p)
+        }
         // --- capacity, positions (issue 6) ---
         p if crate::capacity::is_capacity_route(p) => {
             op["parameters"] = crate::capacity::openapi_parameters(p);

@@ -176,6 +176,27 @@ pub const ROUTES: &[Route] = &[
         path: crate::capacity::POSITION,
         summary: "The position NFT of an assigned job: who is paid at settlement",
     },
+    // --- assets, financing, green (issue 6) ---
+    Route {
+        method: "GET",
+        path: crate::assets::ASSETS,
+        summary: "GPU assets, financing deals, attestation parameters, vault capital deployed",
+    },
+    Route {
+        method: "GET",
+        path: crate::assets::ASSET,
+        summary: "One GPU asset with its attested claims, deals and energy attestation",
+    },
+    Route {
+        method: "GET",
+        path: crate::assets::GREEN,
+        summary: "Energy attestations and the green compute index (price of a green GPU-hour) per epoch",
+    },
+    Route {
+        method: "GET",
+        path: crate::assets::GREEN_JOB,
+        summary: "A job's green requirement, energy (mWh) and carbon (SCI, mgCO2e)",
+    },
     // --- marketplace (issue 4) ---
     Route {
         method: "PUT",
