@@ -80,6 +80,16 @@ enum Command {
     /// AID, the synthetic dollar: mint, redeem, proof of reserves.
     #[command(subcommand)]
     Aid(cmd::aid::AidCmd),
+    // --- assets, financing, green (issue 6) ---
+    /// GPU assets: register, attest, challenge, bind, transfer, show, list.
+    #[command(subcommand)]
+    Asset(cmd::asset::AssetCmd),
+    /// Vault financing of GPU assets: propose, approve, repay, default, show.
+    #[command(subcommand)]
+    Finance(cmd::finance::FinanceCmd),
+    /// Energy and carbon: attest, require, report, show, index.
+    #[command(subcommand)]
+    Green(cmd::green::GreenCmd),
     /// Oracle feeds: report (authorised reporters) and show.
     #[command(subcommand)]
     Oracle(cmd::tbill::OracleCmd),
@@ -141,6 +151,9 @@ fn main() -> std::process::ExitCode {
         // --- oracle, treasury, dollar (issue 5) ---
         Command::Tbill(c) => cmd::tbill::run(&ctx, c),
         Command::Aid(c) => cmd::aid::run(&ctx, c),
+        Command::Asset(c) => cmd::asset::run(&ctx, c), // issue 6
+        Command::Finance(c) => cmd::finance::run(&ctx, c), // issue 6
+        Command::Green(c) => cmd::green::run(&ctx, c), // issue 6
         Command::Oracle(c) => cmd::tbill::run_oracle(&ctx, c),
         // --- vault, vesting, governance, savings, burn (issue 5) ---
         Command::Vault(c) => cmd::economy::run_vault(&ctx, c),

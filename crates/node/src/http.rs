@@ -31,6 +31,7 @@ use crate::error::SubmitError;
 use crate::run::Shared;
 
 mod capacity; // issue 6: capacity tokens, capacity AMM, positions
+mod assets; // issue 6: assets, financing, green routes
 mod economy; // issue 5: vault, vesting, governance, savings policy routes
 // issue 4: content store, jobs, disputes
 mod market;
@@ -93,6 +94,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let batch_limit = shared.limits.max_batch_body;
     // issue 4: content store, jobs, disputes
     let base = market::routes(Router::new(), shared.limits.max_blob_body);
+    let base = assets::routes(base); // issue 6: assets, financing, green
     let base = capacity::routes(base); // issue 6: capacity, positions
     markets::routes(savings::routes(economy::routes(base))) // issue 5: markets; oracle, TBILL, AID; vault, vesting, gov, savings
         .route(

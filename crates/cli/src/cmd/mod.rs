@@ -2,6 +2,7 @@
 
 pub mod agents; // issue 4: provider/verifier start
 pub mod aid; // issue 5: AID mint/redeem/proof
+pub mod asset; // issue 6: GPU assets
 pub mod amount;
 pub mod balance;
 pub mod bench;
@@ -9,6 +10,8 @@ pub mod calc; // shared calculators (issue 5: amm-out/amm-in; tbill, ve-power)
 pub mod chain;
 pub mod data;
 pub mod devnet;
+pub mod finance; // issue 6: vault financing of GPU assets
+pub mod green; // issue 6: energy, carbon, green index
 pub mod dispute; // issue 4: dispute show/list
 pub mod economy; // issue 5: vault, vesting, gov, savings, buyback, calc ve-power
 pub mod job;
