@@ -47,7 +47,9 @@ pub fn openapi_responses(path: &str) -> serde_json::Value {
              claims, deal}], deals[{id, asset, operator, principal, share_bps, term_ms, status, \
              start, repaid, revenue, written_off}], vault_deployed"
         }
-        ASSET => "AssetDetail: asset, claims[{index, kind, attesters, confirmed_at, refuted}], deals[], energy",
+        ASSET => {
+            "AssetDetail: asset, claims[{index, kind, attesters, confirmed_at, refuted}], deals[], energy"
+        }
         GREEN => {
             "GreenView: params {epoch_ms, max_unbound_power_mw}, attestations[{subject, green_bps, \
              intensity_g_per_kwh, reporter, at}], index[{epoch, token, jobs, gpu_ms, green_ms, \

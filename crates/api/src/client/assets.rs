@@ -2,8 +2,7 @@
 
 use super::{ApiClient, ApiError};
 use crate::assets::{
-    ASSET, ASSETS, AssetResponse, AssetsResponse, GREEN, GREEN_JOB, GreenJobResponse,
-    GreenResponse,
+    ASSET, ASSETS, AssetResponse, AssetsResponse, GREEN, GREEN_JOB, GreenJobResponse, GreenResponse,
 };
 use crate::routes::fill;
 

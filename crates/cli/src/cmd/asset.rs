@@ -216,7 +216,11 @@ fn show(ctx: &Ctx, id: u64) -> anyhow::Result<()> {
                 c.index,
                 c.kind,
                 c.attesters.len(),
-                if c.confirmed_at.is_some() { ", confirmed" } else { "" },
+                if c.confirmed_at.is_some() {
+                    ", confirmed"
+                } else {
+                    ""
+                },
                 c.refuted
                     .map(|j| format!(", REFUTED by job {j}"))
                     .unwrap_or_default()

@@ -148,7 +148,8 @@ fn show(ctx: &Ctx, deal: Option<u64>) -> anyhow::Result<()> {
                 "vault manager: {}",
                 v.params
                     .vault_manager
-                    .map_or("none (governance: finance_approve)".into(), |a| a.to_string())
+                    .map_or("none (governance: finance_approve)".into(), |a| a
+                        .to_string())
             ));
             s.join("\n")
         }),

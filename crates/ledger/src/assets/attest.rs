@@ -9,7 +9,7 @@
 //! first); ⌊slashed × `challenge_reward_bps` / 10 000⌋ of it goes to the challenger, the rest is
 //! burned.
 
-use super::{AssetEvent, AssetStatus, err, emit, get_json, load, params, put_json, save};
+use super::{AssetEvent, AssetStatus, emit, err, get_json, load, params, put_json, save};
 use crate::error::LedgerError;
 use crate::identity::ActorKind;
 use crate::market::JobStatus;
@@ -83,7 +83,9 @@ pub fn claims(s: &impl Store, asset: u64) -> Result<Vec<Claim>, LedgerError> {
     let mut i = 0u32;
     while let Some(c) = claim(s, asset, i)? {
         out.push(c);
-        i = i.checked_add(1).ok_or(verity_primitives::MathError::Overflow)?;
+        i = i
+            .checked_add(1)
+            .ok_or(verity_primitives::MathError::Overflow)?;
     }
     Ok(out)
 }
@@ -233,9 +235,7 @@ pub(crate) fn challenge(
     }
     match c.kind {
         ClaimKind::Existence => {
-            return Err(err(
-                "existence claims cannot be refuted with job evidence",
-            ));
+            return Err(err("existence claims cannot be refuted with job evidence"));
         }
         ClaimKind::Operation => {
             if b.at < c.created {

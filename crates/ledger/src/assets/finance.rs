@@ -426,7 +426,10 @@ pub(crate) fn check_invariants(s: &State) -> Result<(), LedgerError> {
             }
             DealStatus::Active => outstanding = checked_add(outstanding, d.outstanding())?,
             DealStatus::Repaid if d.repaid != d.principal => {
-                return bad(format!("deal {} is repaid with principal outstanding", d.id));
+                return bad(format!(
+                    "deal {} is repaid with principal outstanding",
+                    d.id
+                ));
             }
             _ => {}
         }

@@ -271,7 +271,11 @@ pub(crate) fn emit(ex: &mut Exec<'_>, e: AssetEvent) {
     ex.emit(Event::Asset(e));
 }
 
-pub(crate) fn next_counter(ex: &mut Exec<'_>, key: &[u8], what: &'static str) -> Result<u64, LedgerError> {
+pub(crate) fn next_counter(
+    ex: &mut Exec<'_>,
+    key: &[u8],
+    what: &'static str,
+) -> Result<u64, LedgerError> {
     let id = match ex.get(key) {
         None => 0,
         Some(v) => keys::decode_u64(v, what)?,
@@ -319,7 +323,8 @@ pub fn assets(s: &State) -> Result<Vec<Asset>, LedgerError> {
     for (k, v) in s.scan(PREFIX) {
         if k.len() == 10 && k[1] == b'a' {
             out.push(
-                serde_json::from_slice(v).map_err(|e| LedgerError::Corrupt(format!("asset: {e}")))?,
+                serde_json::from_slice(v)
+                    .map_err(|e| LedgerError::Corrupt(format!("asset: {e}")))?,
             );
         }
     }
@@ -336,7 +341,11 @@ pub struct Binding {
 }
 
 /// The asset `provider` bound to `job`, if any.
-pub fn binding(s: &impl Store, job: u64, provider: &Address) -> Result<Option<Binding>, LedgerError> {
+pub fn binding(
+    s: &impl Store,
+    job: u64,
+    provider: &Address,
+) -> Result<Option<Binding>, LedgerError> {
     get_json(s, &k_binding(job, provider), "asset binding")
 }
 
@@ -356,7 +365,9 @@ fn check_spec(s: &AssetSpec) -> Result<(), LedgerError> {
         return Err(err(format!("model must be 1..={MAX_MODEL} bytes")));
     }
     if s.location.len() > MAX_LOCATION {
-        return Err(err(format!("location must be at most {MAX_LOCATION} bytes")));
+        return Err(err(format!(
+            "location must be at most {MAX_LOCATION} bytes"
+        )));
     }
     if s.memory_mb == 0 || s.max_power_mw == 0 || s.lifetime_hours == 0 {
         return Err(err("memory, rated power and lifetime must be positive"));
@@ -368,13 +379,20 @@ fn check_spec(s: &AssetSpec) -> Result<(), LedgerError> {
 }
 
 /// `RegisterAsset` handler.
-pub(crate) fn register(ex: &mut Exec<'_>, sender: &Address, spec: &AssetSpec) -> Result<(), LedgerError> {
+pub(crate) fn register(
+    ex: &mut Exec<'_>,
+    sender: &Address,
+    spec: &AssetSpec,
+) -> Result<(), LedgerError> {
     check_spec(spec)?;
     if ex.get(&k_serial(&spec.serial_hash)).is_some() {
         return Err(err("an asset with this serial hash is already registered"));
     }
     let id = next_counter(ex, K_COUNT, "asset count")?;
-    ex.put(&k_serial(&spec.serial_hash), Some(id.to_be_bytes().to_vec()));
+    ex.put(
+        &k_serial(&spec.serial_hash),
+        Some(id.to_be_bytes().to_vec()),
+    );
     let a = Asset {
         id,
         spec: spec.clone(),
@@ -399,10 +417,17 @@ pub(crate) fn register(ex: &mut Exec<'_>, sender: &Address, spec: &AssetSpec) ->
 }
 
 /// `TransferAsset` handler (owner or approved; clears the approval).
-pub(crate) fn transfer(ex: &mut Exec<'_>, sender: &Address, id: u64, to: &Address) -> Result<(), LedgerError> {
+pub(crate) fn transfer(
+    ex: &mut Exec<'_>,
+    sender: &Address,
+    id: u64,
+    to: &Address,
+) -> Result<(), LedgerError> {
     let mut a = load(ex, id)?;
     if a.owner != *sender && a.approved != Some(*sender) {
-        return Err(err(format!("{sender} is neither the owner of asset {id} nor approved")));
+        return Err(err(format!(
+            "{sender} is neither the owner of asset {id} nor approved"
+        )));
     }
     if *to == Address::ZERO {
         return Err(err("cannot transfer an asset to the zero address"));
@@ -411,50 +436,95 @@ pub(crate) fn transfer(ex: &mut Exec<'_>, sender: &Address, id: u64, to: &Addres
     a.owner = *to;
     a.approved = None;
     save(ex, &a);
-    emit(ex, AssetEvent::Transferred { asset: id, from, to: *to });
+    emit(
+        ex,
+        AssetEvent::Transferred {
+            asset: id,
+            from,
+            to: *to,
+        },
+    );
     Ok(())
 }
 
 /// `ApproveAsset` handler (owner; the zero address clears).
-pub(crate) fn approve(ex: &mut Exec<'_>, sender: &Address, id: u64, spender: &Address) -> Result<(), LedgerError> {
+pub(crate) fn approve(
+    ex: &mut Exec<'_>,
+    sender: &Address,
+    id: u64,
+    spender: &Address,
+) -> Result<(), LedgerError> {
     let mut a = load(ex, id)?;
     if a.owner != *sender {
-        return Err(err(format!("only the owner may approve transfers of asset {id}")));
+        return Err(err(format!(
+            "only the owner may approve transfers of asset {id}"
+        )));
     }
     a.approved = (*spender != Address::ZERO).then_some(*spender);
     save(ex, &a);
-    emit(ex, AssetEvent::Approved { asset: id, spender: a.approved });
+    emit(
+        ex,
+        AssetEvent::Approved {
+            asset: id,
+            spender: a.approved,
+        },
+    );
     Ok(())
 }
 
 /// `SetAssetOperator` handler (owner; refused while a deal is live).
-pub(crate) fn set_operator(ex: &mut Exec<'_>, sender: &Address, id: u64, operator: &Address) -> Result<(), LedgerError> {
+pub(crate) fn set_operator(
+    ex: &mut Exec<'_>,
+    sender: &Address,
+    id: u64,
+    operator: &Address,
+) -> Result<(), LedgerError> {
     let mut a = load(ex, id)?;
     if a.owner != *sender {
-        return Err(err(format!("only the owner may set the operator of asset {id}")));
+        return Err(err(format!(
+            "only the owner may set the operator of asset {id}"
+        )));
     }
     if *operator == Address::ZERO {
         return Err(err("the operator must not be the zero address"));
     }
     if let Some(d) = a.deal {
-        return Err(err(format!("asset {id} has live financing deal {d}; repay it first")));
+        return Err(err(format!(
+            "asset {id} has live financing deal {d}; repay it first"
+        )));
     }
     a.operator = *operator;
     save(ex, &a);
-    emit(ex, AssetEvent::OperatorSet { asset: id, operator: *operator });
+    emit(
+        ex,
+        AssetEvent::OperatorSet {
+            asset: id,
+            operator: *operator,
+        },
+    );
     Ok(())
 }
 
 /// `BindJobAsset` handler: the operator binds its asset to a job it bid on (still open) or won
 /// (assigned, not yet committed). A financed asset only serves jobs paid in the vault's asset.
-pub(crate) fn bind_job(ex: &mut Exec<'_>, sender: &Address, job: u64, id: u64) -> Result<(), LedgerError> {
+pub(crate) fn bind_job(
+    ex: &mut Exec<'_>,
+    sender: &Address,
+    job: u64,
+    id: u64,
+) -> Result<(), LedgerError> {
     use crate::market::JobStatus;
     let a = load(ex, id)?;
     if a.operator != *sender {
-        return Err(err(format!("only the operator of asset {id} may bind it to a job")));
+        return Err(err(format!(
+            "only the operator of asset {id} may bind it to a job"
+        )));
     }
     if a.status != AssetStatus::Active {
-        return Err(err(format!("asset {id} is {:?}; only active assets run jobs", a.status)));
+        return Err(err(format!(
+            "asset {id} is {:?}; only active assets run jobs",
+            a.status
+        )));
     }
     let j = crate::market::job(ex, job)?.ok_or_else(|| err(format!("no job {job}")))?;
     let ok = match j.status {
@@ -481,8 +551,22 @@ pub(crate) fn bind_job(ex: &mut Exec<'_>, sender: &Address, job: u64, id: u64) -
             )));
         }
     }
-    put_json(ex, &k_binding(job, sender), &Binding { asset: id, at: ex.now });
-    emit(ex, AssetEvent::JobBound { job, asset: id, provider: *sender });
+    put_json(
+        ex,
+        &k_binding(job, sender),
+        &Binding {
+            asset: id,
+            at: ex.now,
+        },
+    );
+    emit(
+        ex,
+        AssetEvent::JobBound {
+            job,
+            asset: id,
+            provider: *sender,
+        },
+    );
     Ok(())
 }
 
@@ -490,7 +574,11 @@ pub(crate) fn bind_job(ex: &mut Exec<'_>, sender: &Address, job: u64, id: u64) -
 /// asset with an active financing deal and is paid in the vault's asset, moves the financier
 /// share of the provider's payment `paid` (⌈paid × share_bps / 10 000⌉, rounded in the vault's
 /// favour) from the market account to the vault. Returns what the provider still receives.
-pub(crate) fn settle_hook(ex: &mut Exec<'_>, j: &crate::market::Job, paid: u128) -> Result<u128, LedgerError> {
+pub(crate) fn settle_hook(
+    ex: &mut Exec<'_>,
+    j: &crate::market::Job,
+    paid: u128,
+) -> Result<u128, LedgerError> {
     crate::green::on_settle(ex, j)?;
     finance::split_payment(ex, j, paid)
 }
@@ -501,25 +589,44 @@ pub(crate) fn check_invariants(s: &State) -> Result<(), LedgerError> {
     let all = assets(s)?;
     let count = asset_count(s)?;
     if all.len() as u64 != count {
-        return bad(format!("{} asset records but the count is {count}", all.len()));
+        return bad(format!(
+            "{} asset records but the count is {count}",
+            all.len()
+        ));
     }
     for a in &all {
         let claims = attest::claims(s, a.id)?;
         if claims.len() != a.claims as usize {
-            return bad(format!("asset {} counts {} claims but {} are stored", a.id, a.claims, claims.len()));
+            return bad(format!(
+                "asset {} counts {} claims but {} are stored",
+                a.id,
+                a.claims,
+                claims.len()
+            ));
         }
         for c in &claims {
             if c.attesters.len() > attest::MAX_ATTESTERS {
-                return bad(format!("claim {} of asset {} has too many attesters", c.index, a.id));
+                return bad(format!(
+                    "claim {} of asset {} has too many attesters",
+                    c.index, a.id
+                ));
             }
             if c.confirmed_at.is_some() && c.attesters.is_empty() {
-                return bad(format!("claim {} of asset {} is confirmed without attesters", c.index, a.id));
+                return bad(format!(
+                    "claim {} of asset {} is confirmed without attesters",
+                    c.index, a.id
+                ));
             }
         }
         if let Some(d) = a.deal {
-            let deal = finance::deal(s, d)?.ok_or_else(|| LedgerError::Invariant(format!("assets: asset {} names missing deal {d}", a.id)))?;
+            let deal = finance::deal(s, d)?.ok_or_else(|| {
+                LedgerError::Invariant(format!("assets: asset {} names missing deal {d}", a.id))
+            })?;
             if deal.asset != a.id || !deal.status.is_live() {
-                return bad(format!("asset {} names deal {d} which is not its live deal", a.id));
+                return bad(format!(
+                    "asset {} names deal {d} which is not its live deal",
+                    a.id
+                ));
             }
         }
     }

@@ -79,27 +79,45 @@ fn price(w: &World) -> (u128, u128) {
 
 fn step(w: &mut World, op: &Op) -> Option<(usize, Payload)> {
     let n_assets = asset_count(&w.kit.state).expect("count").max(1);
-    let n_jobs = crate::market::job_count(&w.kit.state).expect("count").max(1);
+    let n_jobs = crate::market::job_count(&w.kit.state)
+        .expect("count")
+        .max(1);
     let asset = |i: u8| u64::from(i) % (n_assets + 1);
     let job = |i: u8| u64::from(i) % (n_jobs + 1);
     let aid = w.aid;
     Some(match *op {
-        Op::Register(i) => (pick(&PROVIDERS, i), Payload::Assets(AssetTx::Register(spec(&format!("s{i}"))))),
+        Op::Register(i) => (
+            pick(&PROVIDERS, i),
+            Payload::Assets(AssetTx::Register(spec(&format!("s{i}")))),
+        ),
         Op::Attest(v, a, k) => {
             let claim = match k % 3 {
                 0 => ClaimKind::Existence,
                 1 => ClaimKind::Operation,
                 _ => ClaimKind::Performance { job: job(k) },
             };
-            (pick(&VALIDATORS, v), Payload::Assets(AssetTx::Attest { asset: asset(a), claim }))
+            (
+                pick(&VALIDATORS, v),
+                Payload::Assets(AssetTx::Attest {
+                    asset: asset(a),
+                    claim,
+                }),
+            )
         }
         Op::Challenge(a, c, j) => (
             SAVER,
-            Payload::Assets(AssetTx::Challenge { asset: asset(a), claim: u32::from(c % 4), job: job(j) }),
+            Payload::Assets(AssetTx::Challenge {
+                asset: asset(a),
+                claim: u32::from(c % 4),
+                job: job(j),
+            }),
         ),
         Op::Transfer(a, to) => (
             pick(&PROVIDERS, a),
-            Payload::Assets(AssetTx::Transfer { asset: asset(a), to: w.a(pick(&PROVIDERS, to)) }),
+            Payload::Assets(AssetTx::Transfer {
+                asset: asset(a),
+                to: w.a(pick(&PROVIDERS, to)),
+            }),
         ),
         Op::Propose(a, p, s) => (
             pick(&PROVIDERS, a),
@@ -110,12 +128,25 @@ fn step(w: &mut World, op: &Op) -> Option<(usize, Payload)> {
                 term_ms: u64::from(s) * 10_000,
             }),
         ),
-        Op::Approve(d) => (SAVER, Payload::Assets(AssetTx::ApproveFinancing { deal: u64::from(d % 4) })),
+        Op::Approve(d) => (
+            SAVER,
+            Payload::Assets(AssetTx::ApproveFinancing {
+                deal: u64::from(d % 4),
+            }),
+        ),
         Op::Repay(d, x) => (
             pick(&PROVIDERS, d),
-            Payload::Assets(AssetTx::RepayFinancing { deal: u64::from(d % 4), amount: u128::from(x) * AID / 16 }),
+            Payload::Assets(AssetTx::RepayFinancing {
+                deal: u64::from(d % 4),
+                amount: u128::from(x) * AID / 16,
+            }),
         ),
-        Op::Default(d) => (BUYER, Payload::Assets(AssetTx::DefaultFinancing { deal: u64::from(d % 4) })),
+        Op::Default(d) => (
+            BUYER,
+            Payload::Assets(AssetTx::DefaultFinancing {
+                deal: u64::from(d % 4),
+            }),
+        ),
         Op::Energy(s, g, i) => {
             let subject = if s % 2 == 0 {
                 Subject::Provider(w.a(pick(&PROVIDERS, s)))
@@ -125,21 +156,43 @@ fn step(w: &mut World, op: &Op) -> Option<(usize, Payload)> {
             let k = crate::genesis::dev_secret_named("energy");
             let r = w.kit.send_key(
                 &k,
-                Payload::Green(GreenTx::Attest { subject, green_bps: u32::from(g % 10_001), intensity_g_per_kwh: u32::from(i % 1_000) }),
+                Payload::Green(GreenTx::Attest {
+                    subject,
+                    green_bps: u32::from(g % 10_001),
+                    intensity_g_per_kwh: u32::from(i % 1_000),
+                }),
             );
             if let TxStatus::Failed { .. } = r.status {
                 assert!(r.events.is_empty());
             }
             return None;
         }
-        Op::Require(j, g) => (BUYER, Payload::Green(GreenTx::Require { job: job(j), min_green_bps: u32::from(g % 10_001) })),
+        Op::Require(j, g) => (
+            BUYER,
+            Payload::Green(GreenTx::Require {
+                job: job(j),
+                min_green_bps: u32::from(g % 10_001),
+            }),
+        ),
         Op::Post(t, p) => {
             let token = if t % 2 == 0 { aid } else { w.kit.token("USDC") };
             let price = u128::from(p).max(1) * if t % 2 == 0 { AID / 1_000 } else { 1 };
             (BUYER, Payload::PostJob(terms(token, price)))
         }
-        Op::Bid(p, j, x) => (pick(&PROVIDERS, p), Payload::Bid { job: job(j), price: u128::from(x).max(1) }),
-        Op::Bind(p, j, a) => (pick(&PROVIDERS, p), Payload::Assets(AssetTx::BindJob { job: job(j), asset: asset(a) })),
+        Op::Bid(p, j, x) => (
+            pick(&PROVIDERS, p),
+            Payload::Bid {
+                job: job(j),
+                price: u128::from(x).max(1),
+            },
+        ),
+        Op::Bind(p, j, a) => (
+            pick(&PROVIDERS, p),
+            Payload::Assets(AssetTx::BindJob {
+                job: job(j),
+                asset: asset(a),
+            }),
+        ),
         Op::Close(j) => (BUYER, Payload::CloseBidding { job: job(j) }),
         Op::Commit(p, j) => (
             pick(&PROVIDERS, p),
@@ -156,11 +209,21 @@ fn step(w: &mut World, op: &Op) -> Option<(usize, Payload)> {
         ),
         Op::Report(p, j, x) => (
             pick(&PROVIDERS, p),
-            Payload::Green(GreenTx::Report { job: job(j), power_mw: u64::from(x % 800_000), run_ms: u64::from(x % 50_000) }),
+            Payload::Green(GreenTx::Report {
+                job: job(j),
+                power_mw: u64::from(x % 800_000),
+                run_ms: u64::from(x % 50_000),
+            }),
         ),
         Op::Settle(j) => (BUYER, Payload::Settle { job: job(j) }),
         Op::Expire(j) => (BUYER, Payload::Expire { job: job(j) }),
-        Op::Deposit(x) => (SAVER, Payload::VaultDeposit { assets: u128::from(x).max(1) * AID / 4, min_shares: 0 }),
+        Op::Deposit(x) => (
+            SAVER,
+            Payload::VaultDeposit {
+                assets: u128::from(x).max(1) * AID / 4,
+                min_shares: 0,
+            },
+        ),
         Op::Wait(ms) => {
             w.kit.advance(u64::from(ms));
             return None;

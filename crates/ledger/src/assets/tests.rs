@@ -64,10 +64,20 @@ impl World {
                     metadata: String::new(),
                 },
             ));
-            ok(&kit.send(v, Payload::Bond { amount: 10_000 * AID }));
+            ok(&kit.send(
+                v,
+                Payload::Bond {
+                    amount: 10_000 * AID,
+                },
+            ));
         }
         for p in [OP, OP2] {
-            ok(&kit.send(p, Payload::Bond { amount: 10_000 * AID }));
+            ok(&kit.send(
+                p,
+                Payload::Bond {
+                    amount: 10_000 * AID,
+                },
+            ));
         }
         World { kit, aid }
     }
@@ -162,7 +172,13 @@ impl World {
     }
 
     /// Post, bid by `op` with `asset`, match: returns the job id.
-    pub(crate) fn assigned_job(&mut self, op: usize, asset: Option<u64>, token: TokenId, price: u128) -> u64 {
+    pub(crate) fn assigned_job(
+        &mut self,
+        op: usize,
+        asset: Option<u64>,
+        token: TokenId,
+        price: u128,
+    ) -> u64 {
         let job = self.post(token, price);
         ok(&self.send(op, Payload::Bid { job, price }));
         if let Some(a) = asset {
@@ -263,7 +279,11 @@ fn financed(w: &mut World, principal: u128) -> (u64, u64) {
     let before = w.vault_total();
     let op_before = w.kit.state.balance(w.a(OP), w.aid);
     ok(&w.asset_tx(SAVER, AssetTx::ApproveFinancing { deal }));
-    assert_eq!(w.vault_total(), before, "deploying capital keeps total assets");
+    assert_eq!(
+        w.vault_total(),
+        before,
+        "deploying capital keeps total assets"
+    );
     assert_eq!(w.kit.state.balance(w.a(OP), w.aid), op_before + principal);
     (asset, deal)
 }
@@ -276,7 +296,11 @@ fn settled_jobs_on_a_financed_asset_raise_total_assets_by_exactly_the_financier_
     let aid = w.aid;
     for (k, price) in [(0u32, 100 * AID), (1, 37 * AID + 3), (2, 1_234_567)].into_iter() {
         let job = w.assigned_job(OP, Some(asset), aid, price);
-        assert_eq!(job_asset(&w.kit.state, job).expect("read"), Some(asset), "job {k}");
+        assert_eq!(
+            job_asset(&w.kit.state, job).expect("read"),
+            Some(asset),
+            "job {k}"
+        );
         w.commit(OP, job);
         let total0 = w.vault_total();
         let op0 = w.kit.state.balance(w.a(OP), aid);
@@ -284,8 +308,16 @@ fn settled_jobs_on_a_financed_asset_raise_total_assets_by_exactly_the_financier_
         let fee = (price * fee_bps).div_ceil(10_000);
         let paid = price - fee;
         let share = (paid * 2_000).div_ceil(10_000);
-        assert_eq!(w.vault_total(), total0 + share, "job {k}: total assets rise by the share");
-        assert_eq!(w.kit.state.balance(w.a(OP), aid), op0 + paid - share, "job {k}");
+        assert_eq!(
+            w.vault_total(),
+            total0 + share,
+            "job {k}: total assets rise by the share"
+        );
+        assert_eq!(
+            w.kit.state.balance(w.a(OP), aid),
+            op0 + paid - share,
+            "job {k}"
+        );
         assert_eq!(
             finance_events(&r),
             vec![finance::FinanceEvent::RevenueShared {
@@ -333,15 +365,26 @@ fn default_writes_down_exactly_the_principal_outstanding_and_repay_keeps_total_a
         .contains("outstanding")
     );
     w.kit.advance(30 * 86_400_000);
-    let losses0 = crate::vault::vault_state(&w.kit.state).expect("vault").losses;
+    let losses0 = crate::vault::vault_state(&w.kit.state)
+        .expect("vault")
+        .losses;
     let r = w.asset_tx(SAVER, AssetTx::DefaultFinancing { deal });
     ok(&r);
-    assert_eq!(w.vault_total(), t0 - 380 * AID, "exactly the outstanding principal");
+    assert_eq!(
+        w.vault_total(),
+        t0 - 380 * AID,
+        "exactly the outstanding principal"
+    );
     let v = crate::vault::vault_state(&w.kit.state).expect("vault");
     assert_eq!(v.losses, losses0 + 380 * AID);
     assert!(r.events.contains(&Event::VaultLoss { amount: 380 * AID }));
-    let d = finance::deal(&w.kit.state, deal).expect("read").expect("deal");
-    assert_eq!((d.status, d.written_off), (DealStatus::Defaulted, 380 * AID));
+    let d = finance::deal(&w.kit.state, deal)
+        .expect("read")
+        .expect("deal");
+    assert_eq!(
+        (d.status, d.written_off),
+        (DealStatus::Defaulted, 380 * AID)
+    );
     assert_eq!(w.asset(asset).deal, None);
     // Closed deals take no more action; the asset may be financed again.
     assert!(err(&w.asset_tx(OP, AssetTx::DefaultFinancing { deal })).contains("not active"));
@@ -358,10 +401,15 @@ fn full_repayment_closes_the_deal() {
             amount: 200 * AID,
         },
     ));
-    let d = finance::deal(&w.kit.state, deal).expect("read").expect("deal");
+    let d = finance::deal(&w.kit.state, deal)
+        .expect("read")
+        .expect("deal");
     assert_eq!(d.status, DealStatus::Repaid);
     assert_eq!(w.asset(asset).deal, None);
-    assert_eq!(crate::vault::vault_state(&w.kit.state).expect("v").deployed, 0);
+    assert_eq!(
+        crate::vault::vault_state(&w.kit.state).expect("v").deployed,
+        0
+    );
 }
 
 fn stakes(w: &World) -> Vec<u128> {
@@ -399,22 +447,70 @@ fn a_refuted_claim_slashes_every_attester_and_only_them() {
         ));
     }
     // Only staked validators attest; nobody attests twice.
-    assert!(err(&w.asset_tx(SAVER, AssetTx::Attest { asset, claim: ClaimKind::Operation })).contains("not a staked validator"));
-    assert!(err(&w.asset_tx(V0, AssetTx::Attest { asset, claim: ClaimKind::Performance { job: bench } })).contains("already attested"));
+    assert!(
+        err(&w.asset_tx(
+            SAVER,
+            AssetTx::Attest {
+                asset,
+                claim: ClaimKind::Operation
+            }
+        ))
+        .contains("not a staked validator")
+    );
+    assert!(
+        err(&w.asset_tx(
+            V0,
+            AssetTx::Attest {
+                asset,
+                claim: ClaimKind::Performance { job: bench }
+            }
+        ))
+        .contains("already attested")
+    );
     let perf = 1u32;
     assert_eq!(
-        attest::claim(&w.kit.state, asset, perf).expect("read").expect("claim").attesters,
+        attest::claim(&w.kit.state, asset, perf)
+            .expect("read")
+            .expect("claim")
+            .attesters,
         vec![w.a(V0), w.a(V2)]
     );
     // Not yet evidence: the job is still assigned.
-    assert!(err(&w.asset_tx(SAVER, AssetTx::Challenge { asset, claim: perf, job: bench })).contains("slashed or expired"));
+    assert!(
+        err(&w.asset_tx(
+            SAVER,
+            AssetTx::Challenge {
+                asset,
+                claim: perf,
+                job: bench
+            }
+        ))
+        .contains("slashed or expired")
+    );
     w.kit.advance(28_800_000);
     ok(&w.send(BUYER, Payload::Expire { job: bench }));
     // Existence claims are not refuted by jobs.
-    assert!(err(&w.asset_tx(SAVER, AssetTx::Challenge { asset, claim: 0, job: bench })).contains("existence"));
+    assert!(
+        err(&w.asset_tx(
+            SAVER,
+            AssetTx::Challenge {
+                asset,
+                claim: 0,
+                job: bench
+            }
+        ))
+        .contains("existence")
+    );
     let before = stakes(&w);
     let bal0 = w.kit.state.balance(w.a(SAVER), TokenId(0));
-    let r = w.asset_tx(SAVER, AssetTx::Challenge { asset, claim: perf, job: bench });
+    let r = w.asset_tx(
+        SAVER,
+        AssetTx::Challenge {
+            asset,
+            claim: perf,
+            job: bench,
+        },
+    );
     ok(&r);
     let after = stakes(&w);
     let p = AssetParams::DEFAULT;
@@ -425,19 +521,41 @@ fn a_refuted_claim_slashes_every_attester_and_only_them() {
             assert_eq!(after[i], before[i] - cut, "attester {i} slashed");
             reward += cut * u128::from(p.challenge_reward_bps) / 10_000;
         } else {
-            assert_eq!(after[i], before[i], "account {i} is no attester and keeps its stake");
+            assert_eq!(
+                after[i], before[i],
+                "account {i} is no attester and keeps its stake"
+            );
         }
     }
     assert_eq!(w.kit.state.balance(w.a(SAVER), TokenId(0)), bal0 + reward);
     assert_eq!(w.asset(asset).status, AssetStatus::Suspended);
-    assert!(err(&w.asset_tx(SAVER, AssetTx::Challenge { asset, claim: perf, job: bench })).contains("already refuted"));
+    assert!(
+        err(&w.asset_tx(
+            SAVER,
+            AssetTx::Challenge {
+                asset,
+                claim: perf,
+                job: bench
+            }
+        ))
+        .contains("already refuted")
+    );
     // A new confirmed operation claim revives the asset.
     for v in [V1, V2] {
-        ok(&w.asset_tx(v, AssetTx::Attest { asset, claim: ClaimKind::Operation }));
+        ok(&w.asset_tx(
+            v,
+            AssetTx::Attest {
+                asset,
+                claim: ClaimKind::Operation,
+            },
+        ));
     }
     assert_eq!(w.asset(asset).status, AssetStatus::Active);
     assert_eq!(
-        crate::market::job(&w.kit.state, bench).expect("r").expect("j").status,
+        crate::market::job(&w.kit.state, bench)
+            .expect("r")
+            .expect("j")
+            .status,
         JobStatus::Expired
     );
 }
@@ -447,13 +565,49 @@ fn assets_transfer_like_erc721() {
     let mut w = World::new();
     let id = w.active_asset(OP, "gpu-t");
     let (op, buyer, saver) = (w.a(OP), w.a(BUYER), w.a(SAVER));
-    assert!(err(&w.asset_tx(BUYER, AssetTx::Transfer { asset: id, to: buyer })).contains("neither the owner"));
-    ok(&w.asset_tx(OP, AssetTx::Approve { asset: id, spender: buyer }));
-    ok(&w.asset_tx(BUYER, AssetTx::Transfer { asset: id, to: saver }));
+    assert!(
+        err(&w.asset_tx(
+            BUYER,
+            AssetTx::Transfer {
+                asset: id,
+                to: buyer
+            }
+        ))
+        .contains("neither the owner")
+    );
+    ok(&w.asset_tx(
+        OP,
+        AssetTx::Approve {
+            asset: id,
+            spender: buyer,
+        },
+    ));
+    ok(&w.asset_tx(
+        BUYER,
+        AssetTx::Transfer {
+            asset: id,
+            to: saver,
+        },
+    ));
     let a = w.asset(id);
     assert_eq!((a.owner, a.operator, a.approved), (saver, op, None));
-    assert!(err(&w.asset_tx(BUYER, AssetTx::Transfer { asset: id, to: buyer })).contains("neither the owner"));
-    ok(&w.asset_tx(SAVER, AssetTx::SetOperator { asset: id, operator: buyer }));
+    assert!(
+        err(&w.asset_tx(
+            BUYER,
+            AssetTx::Transfer {
+                asset: id,
+                to: buyer
+            }
+        ))
+        .contains("neither the owner")
+    );
+    ok(&w.asset_tx(
+        SAVER,
+        AssetTx::SetOperator {
+            asset: id,
+            operator: buyer,
+        },
+    ));
     assert_eq!(w.asset(id).operator, buyer);
     // Serial hashes are unique; bad specs are refused.
     assert!(err(&w.asset_tx(OP, AssetTx::Register(spec("gpu-t")))).contains("serial"));
@@ -473,10 +627,22 @@ fn asset_tx_json_and_eip712_are_stable() {
     let back: Payload = serde_json::from_str(&j).expect("parse");
     assert_eq!(back, t);
     assert_eq!(t.type_name(), "TransferAsset");
-    let a = AssetTx::Attest { asset: 1, claim: ClaimKind::Performance { job: 2 } };
-    let b = AssetTx::Attest { asset: 1, claim: ClaimKind::Performance { job: 3 } };
-    assert_ne!(a.struct_hash(&Address::ZERO, 0), b.struct_hash(&Address::ZERO, 0));
-    assert_ne!(a.struct_hash(&Address::ZERO, 0), a.struct_hash(&Address::ZERO, 1));
+    let a = AssetTx::Attest {
+        asset: 1,
+        claim: ClaimKind::Performance { job: 2 },
+    };
+    let b = AssetTx::Attest {
+        asset: 1,
+        claim: ClaimKind::Performance { job: 3 },
+    };
+    assert_ne!(
+        a.struct_hash(&Address::ZERO, 0),
+        b.struct_hash(&Address::ZERO, 0)
+    );
+    assert_ne!(
+        a.struct_hash(&Address::ZERO, 0),
+        a.struct_hash(&Address::ZERO, 1)
+    );
 }
 
 fn run_gov(w: &mut World, param: &str, value: &str) {
@@ -500,9 +666,23 @@ fn governance_names_the_manager_and_approves_deals() {
     assert!(validate("vault_manager", "nobody").is_err());
     assert!(validate("finance_approve", "-1").is_err());
     let mut w = World::new();
-    ok(&w.send(SAVER, Payload::VaultDeposit { assets: 1_000 * AID, min_shares: 0 }));
+    ok(&w.send(
+        SAVER,
+        Payload::VaultDeposit {
+            assets: 1_000 * AID,
+            min_shares: 0,
+        },
+    ));
     let asset = w.active_asset(OP, "gpu-gov");
-    ok(&w.asset_tx(OP, AssetTx::ProposeFinancing { asset, principal: 300 * AID, share_bps: 500, term_ms: 1 }));
+    ok(&w.asset_tx(
+        OP,
+        AssetTx::ProposeFinancing {
+            asset,
+            principal: 300 * AID,
+            share_bps: 500,
+            term_ms: 1,
+        },
+    ));
     let op0 = w.kit.state.balance(w.a(OP), w.aid);
     run_gov(&mut w, "finance_approve", "0");
     let d = finance::deal(&w.kit.state, 0).expect("read").expect("deal");

@@ -440,7 +440,9 @@ pub(crate) fn require(
 ) -> Result<(), LedgerError> {
     let j = crate::market::job(ex, job)?.ok_or_else(|| err(format!("no job {job}")))?;
     if j.buyer != *sender {
-        return Err(err(format!("only the buyer of job {job} sets its green requirement")));
+        return Err(err(format!(
+            "only the buyer of job {job} sets its green requirement"
+        )));
     }
     if j.status != crate::market::JobStatus::Open || !j.bids.is_empty() {
         return Err(err(format!(
@@ -507,7 +509,13 @@ pub(crate) fn report(
     let (embodied, lifetime) = spec
         .as_ref()
         .map_or((0, 0), |s| (s.embodied_gco2e, s.lifetime_hours));
-    let figures = sci(power_mw, run_ms, att.intensity_g_per_kwh, embodied, lifetime)?;
+    let figures = sci(
+        power_mw,
+        run_ms,
+        att.intensity_g_per_kwh,
+        embodied,
+        lifetime,
+    )?;
     let rec = JobEnergy {
         job,
         provider: *sender,
@@ -550,7 +558,10 @@ pub(crate) fn on_settle(ex: &mut Exec<'_>, j: &crate::market::Job) -> Result<(),
         token,
         ..IndexEntry::default()
     });
-    e.jobs = e.jobs.checked_add(1).ok_or(verity_primitives::MathError::Overflow)?;
+    e.jobs = e
+        .jobs
+        .checked_add(1)
+        .ok_or(verity_primitives::MathError::Overflow)?;
     e.gpu_ms = checked_add(e.gpu_ms, u128::from(rec.run_ms))?;
     e.green_ms = checked_add(e.green_ms, green_ms)?;
     e.green_value = checked_add(e.green_value, green_value)?;

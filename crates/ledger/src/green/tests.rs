@@ -39,7 +39,9 @@ fn report(w: &mut World, op: usize, job: u64, power_mw: u64, run_ms: u64) -> cra
 }
 
 fn energy(w: &World, job: u64) -> JobEnergy {
-    job_energy(&w.kit.state, job).expect("read").expect("reported")
+    job_energy(&w.kit.state, job)
+        .expect("read")
+        .expect("reported")
 }
 
 #[test]
@@ -121,7 +123,10 @@ fn sci_of_three_jobs_equals_hand_computed_values() {
         .iter()
         .map(|j| energy(&w, *j).epoch.expect("settled"))
         .collect();
-    assert!(epochs.iter().all(|e| *e == epochs[0]), "one epoch: {epochs:?}");
+    assert!(
+        epochs.iter().all(|e| *e == epochs[0]),
+        "one epoch: {epochs:?}"
+    );
     let e = index_entry(&w.kit.state, epochs[0], usdc)
         .expect("read")
         .expect("entry");
@@ -141,37 +146,88 @@ fn a_job_requiring_80_percent_green_is_never_matched_to_a_50_percent_provider() 
     w.attest_energy(Subject::Provider(op2), 8_500, 300);
     // Only the buyer, only before bids.
     let job = w.post(usdc, 1_000);
-    assert!(err(&w.green_tx(OP, GreenTx::Require { job, min_green_bps: 8_000 })).contains("buyer"));
-    assert!(err(&w.green_tx(BUYER, GreenTx::Require { job, min_green_bps: 10_001 })).contains("10000"));
+    assert!(
+        err(&w.green_tx(
+            OP,
+            GreenTx::Require {
+                job,
+                min_green_bps: 8_000
+            }
+        ))
+        .contains("buyer")
+    );
+    assert!(
+        err(&w.green_tx(
+            BUYER,
+            GreenTx::Require {
+                job,
+                min_green_bps: 10_001
+            }
+        ))
+        .contains("10000")
+    );
     for (k, (cheap, dear)) in [(1u128, 1_000u128), (10, 11), (999, 1_000), (500, 500)]
         .into_iter()
         .enumerate()
     {
         let job = if k == 0 { job } else { w.post(usdc, 1_000) };
-        ok(&w.green_tx(BUYER, GreenTx::Require { job, min_green_bps: 8_000 }));
+        ok(&w.green_tx(
+            BUYER,
+            GreenTx::Require {
+                job,
+                min_green_bps: 8_000,
+            },
+        ));
         ok(&w.send(OP, Payload::Bid { job, price: cheap }));
         ok(&w.send(OP2, Payload::Bid { job, price: dear }));
         w.close(job);
-        let j = crate::market::job(&w.kit.state, job).expect("r").expect("job");
+        let j = crate::market::job(&w.kit.state, job)
+            .expect("r")
+            .expect("job");
         assert_eq!(j.provider, Some(op2), "case {k}: the 85% provider wins");
     }
     // With only the 50% bidder the job stays unmatched.
     let job = w.post(usdc, 1_000);
-    ok(&w.green_tx(BUYER, GreenTx::Require { job, min_green_bps: 8_000 }));
+    ok(&w.green_tx(
+        BUYER,
+        GreenTx::Require {
+            job,
+            min_green_bps: 8_000,
+        },
+    ));
     ok(&w.send(OP, Payload::Bid { job, price: 1 }));
-    assert!(err(&w.green_tx(BUYER, GreenTx::Require { job, min_green_bps: 0 })).contains("bids"));
+    assert!(
+        err(&w.green_tx(
+            BUYER,
+            GreenTx::Require {
+                job,
+                min_green_bps: 0
+            }
+        ))
+        .contains("bids")
+    );
     w.close(job);
-    let j = crate::market::job(&w.kit.state, job).expect("r").expect("job");
+    let j = crate::market::job(&w.kit.state, job)
+        .expect("r")
+        .expect("job");
     assert_eq!((j.status, j.provider), (JobStatus::Open, None));
     // An asset-level attestation counts for jobs bound to that asset.
     let asset = w.active_asset(OP, "gpu-green");
     w.attest_energy(Subject::Asset(asset), 9_000, 20);
     let job = w.post(usdc, 1_000);
-    ok(&w.green_tx(BUYER, GreenTx::Require { job, min_green_bps: 8_000 }));
+    ok(&w.green_tx(
+        BUYER,
+        GreenTx::Require {
+            job,
+            min_green_bps: 8_000,
+        },
+    ));
     ok(&w.send(OP, Payload::Bid { job, price: 5 }));
     ok(&w.asset_tx(OP, AssetTx::BindJob { job, asset }));
     w.close(job);
-    let j = crate::market::job(&w.kit.state, job).expect("r").expect("job");
+    let j = crate::market::job(&w.kit.state, job)
+        .expect("r")
+        .expect("job");
     assert_eq!(j.provider, Some(op));
 }
 

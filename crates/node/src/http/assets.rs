@@ -8,8 +8,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use verity_api::assets::{
-    ASSET, ASSETS, AssetResponse, AssetsResponse, GREEN, GREEN_JOB, GreenJobResponse,
-    GreenResponse,
+    ASSET, ASSETS, AssetResponse, AssetsResponse, GREEN, GREEN_JOB, GreenJobResponse, GreenResponse,
 };
 use verity_ledger::LedgerError;
 
@@ -34,7 +33,10 @@ fn parse_id(s: &str, what: &str) -> Result<u64, ApiErr> {
 }
 
 async fn get_assets(State(shared): State<Arc<Shared>>) -> ApiResult<AssetsResponse> {
-    let v = with_core(&shared, |core| verity_ledger::assets::view::view(core.state())).await?;
+    let v = with_core(&shared, |core| {
+        verity_ledger::assets::view::view(core.state())
+    })
+    .await?;
     Ok(axum::Json(v.map_err(internal)?))
 }
 
@@ -53,7 +55,10 @@ async fn get_asset(
 }
 
 async fn get_green(State(shared): State<Arc<Shared>>) -> ApiResult<GreenResponse> {
-    let v = with_core(&shared, |core| verity_ledger::green::view::view(core.state())).await?;
+    let v = with_core(&shared, |core| {
+        verity_ledger::green::view::view(core.state())
+    })
+    .await?;
     Ok(axum::Json(v.map_err(internal)?))
 }
 
