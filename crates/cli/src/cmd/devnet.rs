@@ -34,13 +34,15 @@ use verity_agent::buyer::{JobOffer, submit_job};
 use verity_agent::{AgentEvent, Capacity, FaultInjection, Pricing, ProviderConfig, VerifierConfig};
 use verity_api::ApiClient;
 use verity_ledger::genesis::{dev_accounts, dev_secret};
-use verity_ledger::{Genesis, SecretKey, TokenId};
+use verity_ledger::{SecretKey, TokenId};
 
 use super::Ctx;
 use super::agents::Printer;
 use super::keystore::secret_hex;
 use super::node::{Tuning, serve_with};
 
+#[path = "devnet_savings.rs"]
+mod savings; // issue 5: provider savings policies in the dev genesis
 mod watch;
 
 /// Which agents run beside the devnet node.
@@ -110,7 +112,7 @@ pub fn run(ctx: &Ctx, args: DevnetArgs) -> anyhow::Result<()> {
     let fault = FaultInjection::parse(&args.cheater_fault).context("--cheater-fault")?;
     let accounts = dev_accounts(args.accounts);
     let addresses: Vec<_> = accounts.iter().map(|(_, a)| *a).collect();
-    let genesis = Genesis::dev(&addresses);
+    let genesis = savings::dev_genesis(&addresses, args.agents == AgentSet::All); // issue 5
     if let Some(path) = &args.write_genesis {
         std::fs::write(path, genesis.to_toml_string())
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
