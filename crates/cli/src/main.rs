@@ -90,6 +90,12 @@ enum Command {
     /// Energy and carbon: attest, require, report, show, index.
     #[command(subcommand)]
     Green(cmd::green::GreenCmd),
+    /// GPU-hour capacity tokens: mint, redeem, expire, list, show, swap, pool.
+    #[command(subcommand)]
+    Capacity(cmd::capacity::CapacityCmd),
+    /// Position NFTs (a job's revenue right): show, transfer.
+    #[command(subcommand)]
+    Position(cmd::position::PositionCmd),
     /// Oracle feeds: report (authorised reporters) and show.
     #[command(subcommand)]
     Oracle(cmd::tbill::OracleCmd),
@@ -154,6 +160,8 @@ fn main() -> std::process::ExitCode {
         Command::Asset(c) => cmd::asset::run(&ctx, c), // issue 6
         Command::Finance(c) => cmd::finance::run(&ctx, c), // issue 6
         Command::Green(c) => cmd::green::run(&ctx, c), // issue 6
+        Command::Capacity(c) => cmd::capacity::run(&ctx, c), // issue 6
+        Command::Position(c) => cmd::position::run(&ctx, c), // issue 6
         Command::Oracle(c) => cmd::tbill::run_oracle(&ctx, c),
         // --- vault, vesting, governance, savings, burn (issue 5) ---
         Command::Vault(c) => cmd::economy::run_vault(&ctx, c),

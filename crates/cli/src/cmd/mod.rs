@@ -2,23 +2,25 @@
 
 pub mod agents; // issue 4: provider/verifier start
 pub mod aid; // issue 5: AID mint/redeem/proof
-pub mod asset; // issue 6: GPU assets
 pub mod amount;
+pub mod asset; // issue 6: GPU assets
 pub mod balance;
 pub mod bench;
 pub mod calc; // shared calculators (issue 5: amm-out/amm-in; tbill, ve-power)
+pub mod capacity; // issue 6: capacity tokens and their AMM
 pub mod chain;
 pub mod data;
 pub mod devnet;
-pub mod finance; // issue 6: vault financing of GPU assets
-pub mod green; // issue 6: energy, carbon, green index
 pub mod dispute; // issue 4: dispute show/list
 pub mod economy; // issue 5: vault, vesting, gov, savings, buyback, calc ve-power
+pub mod finance; // issue 6: vault financing of GPU assets
+pub mod green; // issue 6: energy, carbon, green index
 pub mod job;
 pub mod keys;
 pub mod keystore;
 pub mod market; // issue 5: pool, swap, quote
 pub mod node;
+pub mod position; // issue 6: position NFTs
 pub mod proof;
 pub mod send;
 pub mod signer;

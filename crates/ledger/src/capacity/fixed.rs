@@ -83,11 +83,7 @@ pub fn exp_wad(x: i128) -> Result<i128, LedgerError> {
         n += 1;
     }
     let k = u32::try_from(k.unsigned_abs()).expect("|k| ≤ 58 for |x| ≤ 40");
-    if x >= 0 {
-        Ok(sum << k)
-    } else {
-        Ok(sum >> k)
-    }
+    if x >= 0 { Ok(sum << k) } else { Ok(sum >> k) }
 }
 
 #[cfg(test)]

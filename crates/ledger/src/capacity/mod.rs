@@ -240,7 +240,9 @@ pub fn free_stake(s: &impl Store, a: &Address) -> Result<u128, LedgerError> {
 
 /// Check a device class: 1..=32 ASCII letters or digits (so the symbol parses back).
 pub fn check_class(class: &str) -> Result<(), LedgerError> {
-    if class.is_empty() || class.len() > MAX_CLASS || !class.bytes().all(|b| b.is_ascii_alphanumeric())
+    if class.is_empty()
+        || class.len() > MAX_CLASS
+        || !class.bytes().all(|b| b.is_ascii_alphanumeric())
     {
         return Err(err(format!(
             "device class {class:?}: use 1-{MAX_CLASS} ASCII letters or digits"
@@ -284,7 +286,11 @@ pub fn hour_label(start: Timestamp) -> String {
 
 /// Parse `YYYY-MM-DDTHH` (UTC) into a slot start (ms).
 pub fn parse_hour(s: &str) -> Result<Timestamp, LedgerError> {
-    let bad = || err(format!("slot {s:?}: expected YYYY-MM-DDTHH (UTC), e.g. 2026-12-01T10"));
+    let bad = || {
+        err(format!(
+            "slot {s:?}: expected YYYY-MM-DDTHH (UTC), e.g. 2026-12-01T10"
+        ))
+    };
     let b = s.as_bytes();
     if b.len() != 13 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
         return Err(bad());
@@ -349,7 +355,10 @@ pub(crate) fn mint(
         Some(i) => i,
         None => {
             if sl.backings.len() >= MAX_PROVIDERS {
-                return Err(err(format!("slot {} has {MAX_PROVIDERS} providers", sl.symbol)));
+                return Err(err(format!(
+                    "slot {} has {MAX_PROVIDERS} providers",
+                    sl.symbol
+                )));
             }
             sl.backings.push(Backing {
                 provider: *sender,
@@ -478,7 +487,10 @@ pub(crate) fn redeem(
         )));
     }
     if sl.redemptions.len() >= MAX_REDEMPTIONS {
-        return Err(err(format!("slot {} has {MAX_REDEMPTIONS} redemptions", sl.symbol)));
+        return Err(err(format!(
+            "slot {} has {MAX_REDEMPTIONS} redemptions",
+            sl.symbol
+        )));
     }
     // The provider with the most unredeemed tokens covering `amount` (ties: lowest address).
     let pick = sl
@@ -633,11 +645,17 @@ pub(crate) fn check_invariants(s: &State) -> Result<(), LedgerError> {
             m = math::checked_add(m, b.minted)?;
             r = math::checked_add(r, b.redeemed)?;
             if b.redeemed > b.minted {
-                return bad(format!("{} redeemed more than it minted in {}", b.provider, sl.symbol));
+                return bad(format!(
+                    "{} redeemed more than it minted in {}",
+                    b.provider, sl.symbol
+                ));
             }
             let want = if sl.expired { 0 } else { stake_for(b.minted)? };
             if b.locked != want {
-                return bad(format!("{} locks {} in {}, expected {want}", b.provider, b.locked, sl.symbol));
+                return bad(format!(
+                    "{} locks {} in {}, expected {want}",
+                    b.provider, b.locked, sl.symbol
+                ));
             }
             let e = locks.entry(b.provider).or_insert(0);
             *e = math::checked_add(*e, b.locked)?;
@@ -650,7 +668,11 @@ pub(crate) fn check_invariants(s: &State) -> Result<(), LedgerError> {
             return bad(format!("{} totals do not match its backings", sl.symbol));
         }
         let supply = tokens::token_info(s, sl.token)?.supply;
-        let cap = if sl.expired { 0 } else { sl.minted - sl.redeemed };
+        let cap = if sl.expired {
+            0
+        } else {
+            sl.minted - sl.redeemed
+        };
         if supply > cap {
             return bad(format!("{} supply {supply} above {cap}", sl.symbol));
         }

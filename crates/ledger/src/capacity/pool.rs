@@ -182,7 +182,12 @@ fn u(v: i128) -> Result<u128, LedgerError> {
 /// `a × b / c` on signed WAD values (c > 0), truncating toward zero, through 256 bits.
 fn smul_div(a: i128, b: i128, c: i128) -> Result<i128, LedgerError> {
     let neg = (a < 0) != (b < 0);
-    let q = mul_div(a.unsigned_abs(), b.unsigned_abs(), c.unsigned_abs(), Rounding::Down)?;
+    let q = mul_div(
+        a.unsigned_abs(),
+        b.unsigned_abs(),
+        c.unsigned_abs(),
+        Rounding::Down,
+    )?;
     let q = i(q)?;
     Ok(if neg { -q } else { q })
 }
@@ -200,7 +205,12 @@ pub struct Curve {
 
 /// AID reserve in GPU-hour-equivalent base units: `q × ONE_HOUR / P` (floor).
 pub fn asset_units(p: &Pool) -> Result<u128, LedgerError> {
-    Ok(mul_div(p.reserve_quote, ONE_HOUR, p.par_price, Rounding::Down)?)
+    Ok(mul_div(
+        p.reserve_quote,
+        ONE_HOUR,
+        p.par_price,
+        Rounding::Down,
+    )?)
 }
 
 /// `ln(p / (1 − p))` of the token share after `delta` tokens leave (negative `delta`: enter).
@@ -230,11 +240,7 @@ pub fn curve(p: &Pool, now: Timestamp) -> Result<Curve, LedgerError> {
     curve_with_rate(p, now, None)
 }
 
-fn curve_with_rate(
-    p: &Pool,
-    now: Timestamp,
-    anchor: Option<i128>,
-) -> Result<Curve, LedgerError> {
+fn curve_with_rate(p: &Pool, now: Timestamp, anchor: Option<i128>) -> Result<Curve, LedgerError> {
     if now >= p.expiry {
         return Err(err(format!(
             "the pool of token {} closed at expiry {} (now {now})",
@@ -265,7 +271,9 @@ pub fn exchange_rate(p: &Pool, c: &Curve, delta: i128) -> Result<i128, LedgerErr
     let lp = log_proportion(p.reserve_capacity, asset_units(p)?, delta)?;
     let r = smul_div(lp, WAD, c.rate_scalar)? + c.rate_anchor;
     if r < WAD {
-        return Err(err("exchange rate below 1: the token would trade above par"));
+        return Err(err(
+            "exchange rate below 1: the token would trade above par",
+        ));
     }
     Ok(r)
 }
@@ -292,12 +300,22 @@ pub fn quote(p: &Pool, now: Timestamp, buy: bool, amount: u128) -> Result<u128, 
     let fee = u128::from(p.fee_bps);
     if buy {
         let r = u(exchange_rate(p, &c, d)?)?;
-        let base = mul_div(mul_div(amount, p.par_price, ONE_HOUR, Rounding::Up)?, WAD as u128, r, Rounding::Up)?;
+        let base = mul_div(
+            mul_div(amount, p.par_price, ONE_HOUR, Rounding::Up)?,
+            WAD as u128,
+            r,
+            Rounding::Up,
+        )?;
         let f = mul_div(base, fee, 10_000, Rounding::Up)?;
         Ok(math::checked_add(base, f)?)
     } else {
         let r = u(exchange_rate(p, &c, -d)?)?;
-        let base = mul_div(mul_div(amount, p.par_price, ONE_HOUR, Rounding::Down)?, WAD as u128, r, Rounding::Down)?;
+        let base = mul_div(
+            mul_div(amount, p.par_price, ONE_HOUR, Rounding::Down)?,
+            WAD as u128,
+            r,
+            Rounding::Down,
+        )?;
         let f = mul_div(base, fee, 10_000, Rounding::Up)?;
         let out = base.saturating_sub(f);
         if out >= p.reserve_quote {
@@ -330,7 +348,10 @@ pub fn view(s: &impl Store, t: TokenId, now: Timestamp) -> Result<Option<PoolVie
 
 fn check_deadline(ex: &Exec<'_>, deadline: u64) -> Result<(), LedgerError> {
     if ex.now.0 > deadline {
-        return Err(err(format!("deadline {deadline} has passed (now {})", ex.now)));
+        return Err(err(format!(
+            "deadline {deadline} has passed (now {})",
+            ex.now
+        )));
     }
     Ok(())
 }
@@ -348,7 +369,11 @@ pub(crate) struct CreateArgs {
 }
 
 /// `CreateCapacityPool` handler: the first deposit sets the reserves and the implied rate.
-pub(crate) fn create(ex: &mut Exec<'_>, sender: &Address, a: CreateArgs) -> Result<(), LedgerError> {
+pub(crate) fn create(
+    ex: &mut Exec<'_>,
+    sender: &Address,
+    a: CreateArgs,
+) -> Result<(), LedgerError> {
     let sl = super::load(ex, a.token)?;
     if pool(ex, a.token)?.is_some() {
         return Err(err(format!("{} already has a pool", sl.symbol)));
@@ -357,10 +382,14 @@ pub(crate) fn create(ex: &mut Exec<'_>, sender: &Address, a: CreateArgs) -> Resu
         return Err(LedgerError::ZeroAmount);
     }
     if a.scalar_root == 0 || a.scalar_root > MAX_SCALAR_ROOT {
-        return Err(err(format!("scalar root must be in 1..={MAX_SCALAR_ROOT} (WAD)")));
+        return Err(err(format!(
+            "scalar root must be in 1..={MAX_SCALAR_ROOT} (WAD)"
+        )));
     }
     if a.initial_anchor < WAD as u128 || a.initial_anchor > MAX_ANCHOR {
-        return Err(err(format!("initial anchor must be in {WAD}..={MAX_ANCHOR} (WAD)")));
+        return Err(err(format!(
+            "initial anchor must be in {WAD}..={MAX_ANCHOR} (WAD)"
+        )));
     }
     if a.fee_bps > MAX_FEE_BPS {
         return Err(err(format!("fee above {MAX_FEE_BPS} bps")));
@@ -416,15 +445,25 @@ pub(crate) fn add_liquidity(
     check_deadline(ex, deadline)?;
     let mut p = load(ex, token)?;
     if ex.now >= p.expiry {
-        return Err(err(format!("the pool of token {token} closed at expiry {}", p.expiry)));
+        return Err(err(format!(
+            "the pool of token {token} closed at expiry {}",
+            p.expiry
+        )));
     }
     if p.reserve_capacity == 0 || p.reserve_quote == 0 {
         return Err(err("the pool is empty"));
     }
-    let lp = mul_div(capacity_max, p.total_lp, p.reserve_capacity, Rounding::Down)?
-        .min(mul_div(quote_max, p.total_lp, p.reserve_quote, Rounding::Down)?);
+    let lp = mul_div(capacity_max, p.total_lp, p.reserve_capacity, Rounding::Down)?.min(mul_div(
+        quote_max,
+        p.total_lp,
+        p.reserve_quote,
+        Rounding::Down,
+    )?);
     if lp == 0 || lp < min_lp {
-        return Err(err(format!("deposit mints {lp} LP shares, below the minimum {}", min_lp.max(1))));
+        return Err(err(format!(
+            "deposit mints {lp} LP shares, below the minimum {}",
+            min_lp.max(1)
+        )));
     }
     let cap_in = mul_div(lp, p.reserve_capacity, p.total_lp, Rounding::Up)?;
     let quote_in = mul_div(lp, p.reserve_quote, p.total_lp, Rounding::Up)?;
@@ -513,7 +552,9 @@ pub(crate) fn swap(
     let acct = pool_account();
     if buy {
         if q > limit {
-            return Err(err(format!("buying {amount} costs {q} AID, above the limit {limit}")));
+            return Err(err(format!(
+                "buying {amount} costs {q} AID, above the limit {limit}"
+            )));
         }
         tokens::move_balance(ex, sender, &acct, p.quote, q)?;
         tokens::move_balance(ex, &acct, sender, token, amount)?;
@@ -521,7 +562,9 @@ pub(crate) fn swap(
         p.reserve_capacity = math::checked_sub(p.reserve_capacity, amount)?;
     } else {
         if q < limit {
-            return Err(err(format!("selling {amount} gives {q} AID, below the limit {limit}")));
+            return Err(err(format!(
+                "selling {amount} gives {q} AID, below the limit {limit}"
+            )));
         }
         tokens::move_balance(ex, sender, &acct, token, amount)?;
         tokens::move_balance(ex, &acct, sender, p.quote, q)?;
@@ -579,13 +622,19 @@ pub(crate) fn check_invariants(s: &State) -> Result<(), LedgerError> {
     for p in pools(s)? {
         let have = tokens::balance(s, &acct, p.token)?;
         if have != p.reserve_capacity {
-            return bad(format!("holds {have} of token {} but records {}", p.token, p.reserve_capacity));
+            return bad(format!(
+                "holds {have} of token {} but records {}",
+                p.token, p.reserve_capacity
+            ));
         }
         let e = quote.entry(p.quote).or_insert(0);
         *e = math::checked_add(*e, p.reserve_quote)?;
         let sum = lps.remove(&p.token).unwrap_or(0);
         if math::checked_add(sum, MINIMUM_LIQUIDITY)? != p.total_lp {
-            return bad(format!("LP shares of {} add up to {sum}, total {}", p.token, p.total_lp));
+            return bad(format!(
+                "LP shares of {} add up to {sum}, total {}",
+                p.token, p.total_lp
+            ));
         }
     }
     if let Some((t, _)) = lps.into_iter().next() {
@@ -594,7 +643,9 @@ pub(crate) fn check_invariants(s: &State) -> Result<(), LedgerError> {
     for (t, want) in quote {
         let have = tokens::balance(s, &acct, t)?;
         if have != want {
-            return bad(format!("holds {have} of token {t} but the reserves sum to {want}"));
+            return bad(format!(
+                "holds {have} of token {t} but the reserves sum to {want}"
+            ));
         }
     }
     Ok(())

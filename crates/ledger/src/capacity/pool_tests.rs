@@ -48,7 +48,9 @@ fn setup(fee_bps: u32) -> Fx {
 }
 
 fn the_pool(f: &Fx) -> Pool {
-    pool::pool(&f.k.state, f.token()).expect("reads").expect("pool")
+    pool::pool(&f.k.state, f.token())
+        .expect("reads")
+        .expect("pool")
 }
 
 fn aid(f: &Fx, i: usize) -> u128 {
@@ -73,10 +75,16 @@ fn prices_converge_to_par_as_expiry_nears() {
         // The average price of a 10 h buy approaches the spot price (the curve flattens).
         let cost = pool::quote(&p, now, true, 10 * H).expect("quote");
         let impact = cost - spot * 10;
-        assert!(impact <= last_impact, "τ {tau}: impact {impact} above {last_impact}");
+        assert!(
+            impact <= last_impact,
+            "τ {tau}: impact {impact} above {last_impact}"
+        );
         last_impact = impact;
     }
-    assert!(last_gap < PAR / 10_000, "1 s before expiry the spot is within 0.01% of par");
+    assert!(
+        last_gap < PAR / 10_000,
+        "1 s before expiry the spot is within 0.01% of par"
+    );
     // At expiry there is no price.
     assert!(pool::spot_price(&p, Timestamp(expiry)).is_err());
 }

@@ -164,11 +164,11 @@ fn mint_rejects_bad_slots() {
     let now = f.k.time;
     let past = (now / SLOT_MS) * SLOT_MS;
     for (class, start) in [
-        ("H100", past),                                  // already begun
-        ("H100", f.start + 1),                           // not a whole hour
-        ("H-100", f.start),                              // bad class
-        ("", f.start),                                   // empty class
-        ("H100", f.start + 500 * 24 * SLOT_MS),          // beyond the horizon
+        ("H100", past),                         // already begun
+        ("H100", f.start + 1),                  // not a whole hour
+        ("H-100", f.start),                     // bad class
+        ("", f.start),                          // empty class
+        ("H100", f.start + 500 * 24 * SLOT_MS), // beyond the horizon
     ] {
         let r = f.cap(
             PROV,
@@ -195,7 +195,9 @@ fn redemption_works_only_during_the_slot() {
     f.at(1_000);
     let job = f.post(30 * 60_000);
     ok(&f.redeem(job, H));
-    let j = crate::market::job(&f.k.state, job).expect("reads").expect("job");
+    let j = crate::market::job(&f.k.state, job)
+        .expect("reads")
+        .expect("job");
     assert_eq!(j.provider, Some(f.k.addr(PROV)));
     assert_eq!(j.status, crate::market::JobStatus::Assigned);
     assert_eq!(j.price, 0);
@@ -207,7 +209,14 @@ fn redemption_works_only_during_the_slot() {
     assert!(err(&f.redeem(late, H)).contains("after the slot's end"));
     let other = f.post(60_000);
     let token = f.token();
-    let r = f.cap(TRADER, CapacityTx::RedeemCapacity { job: other, token, amount: H });
+    let r = f.cap(
+        TRADER,
+        CapacityTx::RedeemCapacity {
+            job: other,
+            token,
+            amount: H,
+        },
+    );
     assert!(err(&r).contains("buyer"));
     // After the slot.
     f.at(SLOT_MS);
@@ -269,8 +278,14 @@ fn an_unserved_slot_slashes_exactly_the_redeemed_share() {
     ok(&f.redeem(j1, 2 * H));
     let j2 = f.post(30 * 60_000);
     ok(&f.redeem(j2, H / 2));
-    let p1 = crate::market::job(&f.k.state, j1).expect("r").expect("j").provider;
-    let p2 = crate::market::job(&f.k.state, j2).expect("r").expect("j").provider;
+    let p1 = crate::market::job(&f.k.state, j1)
+        .expect("r")
+        .expect("j")
+        .provider;
+    let p2 = crate::market::job(&f.k.state, j2)
+        .expect("r")
+        .expect("j")
+        .provider;
     assert_eq!(p1, Some(f.k.addr(PROV)));
     let (a, b) = (f.k.addr(PROV), f.k.addr(PROV2));
     assert_eq!(p2, Some(a.min(b)));
@@ -301,7 +316,10 @@ fn redemption_needs_matching_class_and_enough_backing() {
     assert!(err(&f.redeem(job, 3 * H)).contains("unredeemed"));
     // A cpu job cannot redeem H100 time.
     let usdc = f.usdc();
-    let mut t = crate::market::job(&f.k.state, job).expect("r").expect("j").terms;
+    let mut t = crate::market::job(&f.k.state, job)
+        .expect("r")
+        .expect("j")
+        .terms;
     t.device_class = "cpu".into();
     t.token = usdc;
     ok(&f.k.send(BUYER, Payload::PostJob(t)));
@@ -325,7 +343,13 @@ fn hour_labels_round_trip() {
         assert_eq!(parse_hour(label).expect("parses"), Timestamp(ms), "{label}");
         assert_eq!(hour_label(Timestamp(ms)), label);
     }
-    for bad in ["2026-02-29T10", "2026-13-01T00", "2026-1-01T00", "2026-01-01T24", "x"] {
+    for bad in [
+        "2026-02-29T10",
+        "2026-13-01T00",
+        "2026-1-01T00",
+        "2026-01-01T24",
+        "x",
+    ] {
         assert!(parse_hour(bad).is_err(), "{bad}");
     }
     let (c, t) = parse_symbol("H100-2026-12-01T10").expect("parses");

@@ -165,7 +165,9 @@ pub(crate) fn transfer(
 ) -> Result<(), LedgerError> {
     let j = market::load(ex, job)?;
     let Some(provider) = j.provider else {
-        return Err(err(format!("job {job} has no provider yet, so no position")));
+        return Err(err(format!(
+            "job {job} has no provider yet, so no position"
+        )));
     };
     if !matches!(
         j.status,

@@ -59,7 +59,10 @@ fn commit(k: &mut Kit, job: u64) {
 
 fn mv(k: &mut Kit, from: usize, job: u64, to: usize) -> crate::receipt::Receipt {
     let to = k.addr(to);
-    k.send(from, Payload::Position(PositionTx::TransferPosition { job, to }))
+    k.send(
+        from,
+        Payload::Position(PositionTx::TransferPosition { job, to }),
+    )
 }
 
 #[test]
@@ -68,7 +71,11 @@ fn transferred_mid_job_pays_the_new_holder_not_the_provider() {
     let usdc = k.token("USDC");
     let job = assigned(&mut k, 800);
     let view = position(&k.state, job).expect("reads").expect("assigned");
-    assert_eq!(view.holder, k.addr(PROV), "minted to the provider at assignment");
+    assert_eq!(
+        view.holder,
+        k.addr(PROV),
+        "minted to the provider at assignment"
+    );
     ok(&mv(&mut k, PROV, job, NEW));
     let view = position(&k.state, job).expect("reads").expect("assigned");
     assert_eq!((view.holder, view.provider), (k.addr(NEW), k.addr(PROV)));
@@ -84,7 +91,11 @@ fn transferred_mid_job_pays_the_new_holder_not_the_provider() {
     ok(&k.send(THIRD, Payload::Settle { job }));
     let fee = (800u128 * 250).div_ceil(10_000);
     assert_eq!(k.state.balance(k.addr(NEW), usdc), n0 + 800 - fee);
-    assert_eq!(k.state.balance(k.addr(PROV), usdc), p0, "the provider is not paid");
+    assert_eq!(
+        k.state.balance(k.addr(PROV), usdc),
+        p0,
+        "the provider is not paid"
+    );
     // A settled job's position no longer moves.
     assert!(err(&mv(&mut k, NEW, job, THIRD)).contains("unfinished"));
 }

@@ -38,9 +38,9 @@ async fn get_slot(
     State(shared): State<Arc<Shared>>,
     Path(token): Path<String>,
 ) -> ApiResult<CapacitySlotResponse> {
-    let t: u32 = token.parse().map_err(|_| {
-        ApiErr::bad(format!("token must be a decimal integer, got {token:?}"))
-    })?;
+    let t: u32 = token
+        .parse()
+        .map_err(|_| ApiErr::bad(format!("token must be a decimal integer, got {token:?}")))?;
     let v = with_core(&shared, move |core| {
         verity_ledger::capacity::view::slot_detail(core.state(), TokenId(t))
     })
@@ -65,7 +65,7 @@ async fn get_position(
         }
     })
     .await?;
-    v.map_err(internal)?.map(axum::Json).ok_or_else(|| {
-        ApiErr::not_found(format!("job {id} does not exist or has no provider yet"))
-    })
+    v.map_err(internal)?
+        .map(axum::Json)
+        .ok_or_else(|| ApiErr::not_found(format!("job {id} does not exist or has no provider yet")))
 }
