@@ -7,7 +7,7 @@
 //!   content store and post the job (escrow taken); `status ID`, `list [--status …]
 //!   [--provider …] [--buyer …]` read the ledger's job views; `fetch ID --out DIR` downloads a
 //!   committed job's outputs and checks them against the committed output hash; `settle ID`,
-//!   `expire ID`, `cancel ID` send those one-job transactions.
+//!   `expire ID`, `cancel ID`, `attest ID` send those one-job transactions.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -63,6 +63,9 @@ pub enum JobCmd {
     Expire(JobTxArgs),
     /// Cancel your open job before it is assigned (the buyer); the escrow comes back.
     Cancel(JobTxArgs),
+    /// Attest a committed job you were drawn to verify (`selection.verifiers`), before its
+    /// challenge window ends; attesting verifiers share part of the fee at settlement.
+    Attest(JobTxArgs),
     /// Run a job spec locally: writes weights.safetensors, metrics.json, trace.json,
     /// checkpoints/ and receipt.json to --out, and prints the receipt.
     RunLocal(RunLocalArgs),
@@ -121,6 +124,7 @@ pub fn run(ctx: &Ctx, cmd: JobCmd) -> anyhow::Result<()> {
         JobCmd::Settle(a) => job_tx(ctx, Payload::Settle { job: a.id }, &a),
         JobCmd::Expire(a) => job_tx(ctx, Payload::Expire { job: a.id }, &a),
         JobCmd::Cancel(a) => job_tx(ctx, Payload::Cancel { job: a.id }, &a),
+        JobCmd::Attest(a) => job_tx(ctx, Payload::Attest { job: a.id }, &a),
     }
 }
 
