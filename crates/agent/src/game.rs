@@ -5,7 +5,9 @@
 //! a dispute, if any: a `Bisect` with its two children, the `Rule` evidence at the disputed
 //! leaf, or a `ClaimTimeout` once the round deadline has passed.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use verity_ledger::Payload;
 use verity_ledger::market::dispute::{
@@ -177,13 +179,41 @@ pub fn side_of(d: &Dispute, me: &verity_primitives::Address) -> Option<usize> {
     }
 }
 
+/// How long a dispute may sit unchanged, waiting on the other side, before this party starts
+/// pushing blocks (see [`advance`]).
+pub const STALL: Duration = Duration::from_secs(2);
+
+/// When each dispute last changed, as seen by this party.
+#[derive(Debug, Default)]
+pub struct Stalls(BTreeMap<u64, (String, Instant)>);
+
+impl Stalls {
+    /// Whether `d` has not changed for longer than `after`.
+    pub fn stalled(&mut self, d: &Dispute, after: Duration) -> bool {
+        let key = format!("{}:{:?}:{:?}:{:?}", d.rounds, d.phase, d.moves, d.verdicts);
+        let now = Instant::now();
+        let e = self.0.entry(d.id).or_insert_with(|| (key.clone(), now));
+        if e.0 != key {
+            *e = (key, now);
+        }
+        now.duration_since(e.1) > after
+    }
+}
+
 /// Make this party's next move in dispute `d` (read just now at chain height `height`), if it
 /// has one. Returns true when a transaction was sent.
+///
+/// Deadlines are in blocks and the node only makes blocks when transactions arrive, so a silent
+/// opponent's deadline would never pass on a quiet chain. When this party has moved and the
+/// dispute has sat unchanged for [`STALL`], it sends `ClaimTimeout` anyway: before the deadline
+/// the ledger refuses it (a failed receipt), but each attempt is a block, so the deadline does
+/// pass and the timeout is won.
 pub fn advance(
     link: &Link,
     d: &Dispute,
     height: u64,
     local: &LocalRun,
+    stalls: &mut Stalls,
     on_event: &mut dyn FnMut(&AgentEvent),
 ) -> Result<bool, AgentError> {
     let Some(me) = side_of(d, &link.address()) else {
@@ -192,9 +222,15 @@ pub fn advance(
     if d.phase == Phase::Done {
         return Ok(false);
     }
-    if height > d.deadline {
-        link.send("ClaimTimeout", Payload::ClaimTimeout { dispute: d.id })?;
-        on_event(&AgentEvent::TimeoutClaimed { dispute: d.id });
+    let waiting = match d.phase {
+        Phase::Rule => d.verdicts[me].is_some(),
+        _ => d.moves[me].is_some(),
+    };
+    if height > d.deadline || (waiting && stalls.stalled(d, STALL)) {
+        let r = link.send_receipt(Payload::ClaimTimeout { dispute: d.id })?;
+        if r.is_success() {
+            on_event(&AgentEvent::TimeoutClaimed { dispute: d.id });
+        }
         return Ok(true);
     }
     match d.phase {

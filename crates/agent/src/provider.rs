@@ -28,7 +28,7 @@ use verity_ree::runner::RunOptions;
 use verity_ree::trace::Trace;
 
 use crate::chain::Link;
-use crate::game::{LocalRun, advance, ruled_event};
+use crate::game::{LocalRun, Stalls, advance, ruled_event};
 use crate::work::{JobFiles, upload_outputs};
 use crate::{AgentError, AgentEvent, ProviderConfig};
 
@@ -56,6 +56,7 @@ pub fn run(
         mine: BTreeMap::new(),
         runs: BTreeMap::new(),
         reported: BTreeSet::new(),
+        stalls: Stalls::default(),
     };
     let (metadata, target, poll) = (
         p.cfg.metadata.clone(),
@@ -83,6 +84,8 @@ struct Provider {
     runs: BTreeMap<u64, LocalRun>,
     /// Disputes whose ruling was reported.
     reported: BTreeSet<u64>,
+    /// When each dispute last changed.
+    stalls: Stalls,
 }
 
 /// Fetch every job matching `filter`, page by page.
@@ -269,7 +272,7 @@ impl Provider {
                     let local = self.local(j)?;
                     for d in &j.disputes {
                         let d = self.link.client().dispute(*d)?;
-                        advance(&self.link, &d, height, &local, ev)?;
+                        advance(&self.link, &d, height, &local, &mut self.stalls, ev)?;
                     }
                 } else if challenge_end(j).is_some_and(|end| now >= end.0) {
                     let r = self.link.send_receipt(Payload::Settle { job: j.id })?;

@@ -27,7 +27,7 @@ use verity_ree::runner::RunOptions;
 use verity_ree::trace::Trace;
 
 use crate::chain::{Link, wall_ms};
-use crate::game::{LocalRun, advance, ruled_event};
+use crate::game::{LocalRun, Stalls, advance, ruled_event};
 use crate::provider::{all_jobs, per_job};
 use crate::work::{JobFiles, checkpoint_state_leaf, fetch_manifest};
 use crate::{AgentError, AgentEvent, VerifierConfig};
@@ -60,6 +60,7 @@ pub fn run(
         disputes: BTreeMap::new(),
         runs: BTreeMap::new(),
         salt: *salt.as_bytes(),
+        stalls: Stalls::default(),
     };
     let (metadata, target, poll) = (
         v.cfg.metadata.clone(),
@@ -108,6 +109,8 @@ struct Verifier {
     /// Own full runs by job (for disputes).
     runs: BTreeMap<u64, LocalRun>,
     salt: [u8; 32],
+    /// When each dispute last changed.
+    stalls: Stalls,
 }
 
 /// `k` distinct step indices in `0..n` drawn from `salt` and `job` (all steps when `k` is 0
@@ -165,7 +168,7 @@ impl Verifier {
                 continue;
             }
             if let Some(local) = self.runs.get(&jid) {
-                let r = advance(&self.link, &d, height, local, ev).map(|_| ());
+                let r = advance(&self.link, &d, height, local, &mut self.stalls, ev).map(|_| ());
                 per_job(r, jid, false, ev)?;
             }
         }

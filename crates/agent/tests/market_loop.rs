@@ -188,3 +188,39 @@ fn faulty_provider_is_challenged_and_slashed() {
         verity_ledger::genesis::DEV_STABLE_EACH
     );
 }
+
+#[test]
+fn silent_provider_loses_on_timeout() {
+    let net = Net::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let events = Events::default();
+    let buyer_key = net.accounts[0].0;
+    let mut provider_agents = Agents::new();
+    let mut p = provider_cfg(&net, 1, dir.path());
+    p.fault = Some(FaultInjection { step: 1, op: 2 });
+    provider_agents.provider(p, events.sink("provider"));
+    let mut verifier_agents = Agents::new();
+    let mut v = verifier_cfg(&net, dir.path());
+    v.sample_steps = 0;
+    verifier_agents.verifier(v, events.sink("verifier"));
+    std::thread::sleep(Duration::from_millis(800));
+
+    let (spec, data) = tiny_job(4);
+    let id = submit_job(&net.client, &buyer_key, &spec, &[data], &offer(60_000)).expect("posted");
+    events.wait_for(
+        "provider",
+        60,
+        |e| matches!(e, AgentEvent::Committed { job, .. } if *job == id),
+    );
+    // The provider goes silent right after committing.
+    drop(provider_agents);
+    let j = net.wait_job(id, 90, &events, |j| j.status == JobStatus::Slashed);
+    let d = net.client.dispute(j.disputes[0]).expect("dispute");
+    let o = d.outcome.expect("ruled");
+    assert_eq!(o.winner, Winner::Challenger, "{}", events.lines());
+    assert_eq!(o.reason, "timeout");
+    assert_eq!(o.slashed, j.locked);
+    events.wait_for("verifier", 30, |e| {
+        matches!(e, AgentEvent::TimeoutClaimed { .. })
+    });
+}
