@@ -32,11 +32,10 @@ use super::fixed::{WAD, exp_wad, ln_wad};
 use super::{CapacityEvent, ONE_HOUR, err, module_address};
 use crate::error::LedgerError;
 use crate::receipt::Event;
-use crate::state::{Exec, State, Store};
+use crate::state::{Exec, Store};
 use crate::tokens;
 use alloy_primitives::U256;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use verity_primitives::math::{self, Rounding, mul_div};
 use verity_primitives::{Address, Timestamp, TokenId, amount_str};
 
@@ -95,32 +94,6 @@ pub struct PoolView {
     /// Implied annual rate `exp(lnImpliedRate) − 1`, WAD (`None` at or after expiry).
     #[serde(with = "opt_amount")]
     pub implied_rate_wad: Option<u128>,
-}
-
-mod i128_str {
-    use serde::{Deserialize, Deserializer, Serializer};
-    pub fn serialize<S: Serializer>(v: &i128, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&v.to_string())
-    }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i128, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-mod opt_amount {
-    use serde::{Deserialize, Deserializer, Serializer};
-    pub fn serialize<S: Serializer>(v: &Option<u128>, s: S) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(x) => s.serialize_some(&x.to_string()),
-            None => s.serialize_none(),
-        }
-    }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u128>, D::Error> {
-        let s: Option<String> = Option::deserialize(d)?;
-        s.map(|x| x.parse().map_err(serde::de::Error::custom))
-            .transpose()
-    }
 }
 
 /// The account holding every capacity pool's reserves (no key exists for it).
@@ -592,61 +565,31 @@ pub(crate) fn on_expired(ex: &mut Exec<'_>, token: TokenId) -> Result<(), Ledger
     Ok(())
 }
 
-/// Every pool, in token order.
-pub fn pools(s: &State) -> Result<Vec<Pool>, LedgerError> {
-    let mut out = Vec::new();
-    for (k, v) in s.scan(super::PREFIX) {
-        if k.len() == 6 && k[1] == b'p' {
-            out.push(
-                serde_json::from_slice(v)
-                    .map_err(|e| LedgerError::Corrupt(format!("capacity pool: {e}")))?,
-            );
-        }
+mod i128_str {
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(v: &i128, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&v.to_string())
     }
-    Ok(out)
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i128, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
 }
 
-/// The pool account holds exactly the reserves; LP shares add up to `total_lp − MINIMUM_LIQUIDITY`.
-pub(crate) fn check_invariants(s: &State) -> Result<(), LedgerError> {
-    let bad = |m: String| Err(LedgerError::Invariant(format!("capacity pool: {m}")));
-    let acct = pool_account();
-    let mut quote: BTreeMap<TokenId, u128> = BTreeMap::new();
-    let mut lps: BTreeMap<TokenId, u128> = BTreeMap::new();
-    for (k, v) in s.scan(super::PREFIX) {
-        if k.len() == 26 && k[1] == b'q' {
-            let t = TokenId(u32::from_be_bytes([k[2], k[3], k[4], k[5]]));
-            let e = lps.entry(t).or_insert(0);
-            *e = math::checked_add(*e, crate::state::keys::decode_u128(v, "LP shares")?)?;
+mod opt_amount {
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(v: &Option<u128>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(x) => s.serialize_some(&x.to_string()),
+            None => s.serialize_none(),
         }
     }
-    for p in pools(s)? {
-        let have = tokens::balance(s, &acct, p.token)?;
-        if have != p.reserve_capacity {
-            return bad(format!(
-                "holds {have} of token {} but records {}",
-                p.token, p.reserve_capacity
-            ));
-        }
-        let e = quote.entry(p.quote).or_insert(0);
-        *e = math::checked_add(*e, p.reserve_quote)?;
-        let sum = lps.remove(&p.token).unwrap_or(0);
-        if math::checked_add(sum, MINIMUM_LIQUIDITY)? != p.total_lp {
-            return bad(format!(
-                "LP shares of {} add up to {sum}, total {}",
-                p.token, p.total_lp
-            ));
-        }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u128>, D::Error> {
+        let s: Option<String> = Option::deserialize(d)?;
+        s.map(|x| x.parse().map_err(serde::de::Error::custom))
+            .transpose()
     }
-    if let Some((t, _)) = lps.into_iter().next() {
-        return bad(format!("LP shares of token {t} without a pool"));
-    }
-    for (t, want) in quote {
-        let have = tokens::balance(s, &acct, t)?;
-        if have != want {
-            return bad(format!(
-                "holds {have} of token {t} but the reserves sum to {want}"
-            ));
-        }
-    }
-    Ok(())
 }
+
+pub(crate) use super::pool_invariants::check_invariants;
+pub use super::pool_invariants::pools;

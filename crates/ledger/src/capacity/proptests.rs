@@ -135,8 +135,8 @@ proptest! {
         }
         // Run every slot out and expire it: no capacity token or lock may remain.
         f.k.advance(4 * SLOT_MS);
-        for s in 0..2 {
-            let t = token_of(&f.k.state, "H100", Timestamp(starts[s])).expect("index");
+        for start in starts {
+            let t = token_of(&f.k.state, "H100", Timestamp(start)).expect("index");
             if let Some(t) = t
                 && !load(&f.k.state, t).expect("slot").expired
             {
