@@ -244,6 +244,7 @@ impl Net {
             let disputes = self.client.disputes(None, Some(1000)).unwrap();
             let acct = self.client.account(&market_account()).unwrap();
             if page.height != acct.height || disputes.height != acct.height {
+                std::thread::sleep(Duration::from_millis(10));
                 continue;
             }
             let live = |t: TokenId| -> u128 {
