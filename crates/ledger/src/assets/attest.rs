@@ -184,11 +184,11 @@ pub(crate) fn attest(
             confirmed,
         },
     );
-    let revive = match (kind, a.status) {
-        (ClaimKind::Existence, AssetStatus::Pending) => true,
-        (ClaimKind::Operation, AssetStatus::Suspended) => true,
-        _ => false,
-    };
+    let revive = matches!(
+        (kind, a.status),
+        (ClaimKind::Existence, AssetStatus::Pending)
+            | (ClaimKind::Operation, AssetStatus::Suspended)
+    );
     if confirmed && revive {
         a.status = AssetStatus::Active;
         emit(

@@ -41,6 +41,8 @@ pub mod gov;
 mod props;
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod tests_gov;
 mod tx;
 pub mod view;
 
