@@ -380,7 +380,7 @@ struct DemoJob {
 /// [`DEMO_TEXT`]; 8, 4 or 2 cores in turn; the seed is `k` so every spec is new.
 fn demo_job(k: u64, wine_csv: &[u8]) -> DemoJob {
     let cores = [8, 4, 2][usize::try_from(k % 3).expect("below 3")];
-    if k % 2 == 0 {
+    if k.is_multiple_of(2) {
         DemoJob {
             what: "MLP [11,16,1] on wine-quality, 24 steps".into(),
             spec: format!(
