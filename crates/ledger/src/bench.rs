@@ -75,8 +75,8 @@ pub fn bench_genesis(n_accounts: u64) -> Genesis {
         vesting: Vec::new(),
         governance: None,
         burn: None,
-        amm: None, // amm (issue 5)
-        market: None, // market (issue 4)
+        amm: None,           // amm (issue 5)
+        market: None,        // market (issue 4)
         savings: Vec::new(), // savings (issue 5)
     }
 }

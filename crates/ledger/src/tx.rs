@@ -945,7 +945,9 @@ impl Transaction {
                 evidence: evidence.clone(),
             }
             .cached_hash_struct(),
-            Payload::Assets(t) => alloy_primitives::B256::from(t.struct_hash(&self.sender, nonce).0),
+            Payload::Assets(t) => {
+                alloy_primitives::B256::from(t.struct_hash(&self.sender, nonce).0)
+            }
             Payload::Green(t) => alloy_primitives::B256::from(t.struct_hash(&self.sender, nonce).0),
             Payload::ClaimTimeout { dispute } => eip712::ClaimTimeout {
                 sender,
