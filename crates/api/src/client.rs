@@ -13,11 +13,12 @@ use verity_primitives::{Address, Hash};
 use crate::routes::{self, fill};
 use crate::types::*;
 
-mod capacity; // issue 6: capacity tokens, capacity AMM, positions
 mod assets; // issue 6: assets, financing, green
+mod capacity; // issue 6: capacity tokens, capacity AMM, positions
 mod economy; // issue 5: vault, vesting, governance, savings policy calls
 mod market; // issue 4: blobs, jobs, disputes
 mod markets; // issue 5: pools and quotes
+mod report; // issue 8: savings history
 mod savings; // issue 5: oracle, TBILL, AID calls
 
 /// What a client call can fail with.

@@ -3,14 +3,15 @@
 //! typed blocking client ([`ApiClient`]). The server lives in verity-node; clients (CLI, agents)
 //! depend only on this crate.
 
-pub mod capacity; // issue 6: capacity tokens, capacity AMM, positions
 pub mod assets; // issue 6: GPU assets, financing, green
+pub mod capacity; // issue 6: capacity tokens, capacity AMM, positions
 pub mod client;
 pub mod codes;
 pub mod economy; // issue 5: vault, vesting, governance, savings policy
 pub mod market; // issue 4: content store, jobs, disputes
 pub mod markets; // issue 5: amm pools and router quotes
 pub mod openapi;
+pub mod report; // issue 8: savings history for verity report savings
 pub mod routes;
 pub mod savings; // issue 5: oracle, TBILL, AID
 pub mod types;

@@ -127,6 +127,9 @@ enum Command {
     // --- reports and simulator (issue 8) ---
     /// Seeded economics simulation over the real ledger; writes a Markdown report and charts.
     Sim(cmd::sim::SimArgs),
+    /// Reports with charts: `report savings --address ADDR --out FILE.png|.svg`.
+    #[command(subcommand)]
+    Report(cmd::report::ReportCmd),
 }
 
 fn main() -> std::process::ExitCode {
@@ -174,6 +177,7 @@ fn main() -> std::process::ExitCode {
         Command::Provider(c) => cmd::agents::run_provider(&ctx, c),
         Command::Verifier(c) => cmd::agents::run_verifier(&ctx, c),
         Command::Sim(a) => cmd::sim::run(&ctx, a), // issue 8
+        Command::Report(c) => cmd::report::run(&ctx, c), // issue 8
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

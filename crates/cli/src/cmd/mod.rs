@@ -22,6 +22,7 @@ pub mod market; // issue 5: pool, swap, quote
 pub mod node;
 pub mod position; // issue 6: position NFTs
 pub mod proof;
+pub mod report; // issue 8: savings report
 pub mod send;
 pub mod signer;
 pub mod sim; // issue 8: economics simulator
