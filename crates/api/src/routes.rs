@@ -176,6 +176,12 @@ pub const ROUTES: &[Route] = &[
         path: crate::capacity::POSITION,
         summary: "The position NFT of an assigned job: who is paid at settlement",
     },
+    // --- reports (issue 8) ---
+    Route {
+        method: "GET",
+        path: crate::report::SAVINGS_REPORT,
+        summary: "An account's daily savings history (paid, converted, prices) replayed from the chain",
+    },
     // --- assets, financing, green (issue 6) ---
     Route {
         method: "GET",

@@ -88,10 +88,10 @@ impl Tally {
                         self.totals.conversions += 1;
                     }
                     Event::SavingsSkipped { .. } => self.totals.conversions_skipped += 1,
-                    Event::JobCommitted { job, .. } => {
-                        if market.facts.get(job).is_some_and(|f| f.cheated) {
-                            self.totals.fraud_committed += 1;
-                        }
+                    Event::JobCommitted { job, .. }
+                        if market.facts.get(job).is_some_and(|f| f.cheated) =>
+                    {
+                        self.totals.fraud_committed += 1;
                     }
                     Event::DisputeOpened { .. } => self.totals.disputes += 1,
                     Event::DisputeRuled {

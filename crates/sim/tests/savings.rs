@@ -18,14 +18,24 @@ fn converted_savings_are_calmer_than_held_tokens() {
     };
     let r = simulate(&cfg, &mut |_, _| {}).expect("simulation runs");
     let col = |f: fn(&verity_sim::report::DayRow) -> f64| r.days.iter().map(f).collect::<Vec<_>>();
-    let held = daily_returns(&col(|d| d.savers_held_value), &col(|d| d.savers_held_inflow));
+    let held = daily_returns(
+        &col(|d| d.savers_held_value),
+        &col(|d| d.savers_held_inflow),
+    );
     let conv = daily_returns(
         &col(|d| d.savers_converted_value),
         &col(|d| d.savers_converted_inflow),
     );
-    assert!(held.len() + 2 >= cfg.days as usize, "too few return days: {}", held.len());
+    assert!(
+        held.len() + 2 >= cfg.days as usize,
+        "too few return days: {}",
+        held.len()
+    );
     let (vh, vc) = (std_dev(&held), std_dev(&conv));
-    let (dh, dc) = (max_drawdown(&wealth_index(&held)), max_drawdown(&wealth_index(&conv)));
+    let (dh, dc) = (
+        max_drawdown(&wealth_index(&held)),
+        max_drawdown(&wealth_index(&conv)),
+    );
     eprintln!(
         "{} days: daily volatility held {:.4}% vs converted {:.4}%; max drawdown held {:.2}% vs converted {:.2}%",
         cfg.days,
@@ -36,7 +46,10 @@ fn converted_savings_are_calmer_than_held_tokens() {
     );
     assert!(vh > 0.0, "the held path never moved");
     assert!(vc < vh, "converted volatility {vc} is not below held {vh}");
-    assert!(vc < vh / 10.0, "converted volatility {vc} is not an order of magnitude below {vh}");
+    assert!(
+        vc < vh / 10.0,
+        "converted volatility {vc} is not an order of magnitude below {vh}"
+    );
     assert!(dc <= dh, "converted drawdown {dc} above held {dh}");
     assert!((r.held.daily_volatility - vh).abs() < 1e-12);
     assert!((r.converted.daily_volatility - vc).abs() < 1e-12);
@@ -44,5 +57,8 @@ fn converted_savings_are_calmer_than_held_tokens() {
     // it stays within a few percent of the money that arrived.
     let inflow: f64 = col(|d| d.savers_converted_inflow).iter().sum();
     let last = r.days.last().expect("days").savers_converted_value;
-    assert!(last > inflow * 0.97 && last < inflow * 1.05, "converted {last} vs inflows {inflow}");
+    assert!(
+        last > inflow * 0.97 && last < inflow * 1.05,
+        "converted {last} vs inflows {inflow}"
+    );
 }
