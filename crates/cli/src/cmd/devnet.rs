@@ -296,6 +296,11 @@ fn start_loop(plan: &LoopPlan, stop: &Arc<AtomicBool>) -> anyhow::Result<Vec<Joi
     })?);
     let (url, json) = (plan.url.clone(), plan.json);
     let s = Arc::clone(stop);
+    handles.push(spawn("oracle", move || {
+        savings::yield_reporter(&url, json, &s); // issue 5: keeps TBILL_YIELD fresh
+    })?);
+    let (url, json) = (plan.url.clone(), plan.json);
+    let s = Arc::clone(stop);
     handles.push(spawn("ledger", move || {
         watch::run(&ApiClient::new(&url), json, &s);
     })?);
