@@ -10,95 +10,16 @@
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 use criterion::Criterion;
-use std::time::Instant;
-use verity_ledger::bench::{bench_account, bench_transfers};
-use verity_ledger::block::BlockInput;
+use verity_ledger::bench::bench_account;
 use verity_ledger::genesis::Genesis;
-use verity_ledger::tx::{Payload, Signature65, SignedTransaction, Transaction};
-use verity_ledger::{Address, Hash, State, Timestamp, apply_block, vault};
+use verity_ledger::tx::Payload;
+use verity_ledger::{Address, State, apply_block, vault};
 
-const ACCOUNTS: u64 = 256;
-const BLOCK: u64 = 1_000;
+mod common;
+use common::{ACCOUNTS, BLOCK, Chain, apply_all, timed, transfers_per_sec};
+
 const AID: u128 = 1_000_000_000_000_000_000;
 const WEEK_MS: u64 = 7 * 24 * 3600 * 1000;
-
-/// Builds blocks of unsigned transactions with correct nonces.
-struct Chain {
-    nonces: Vec<u64>,
-    height: u64,
-    time: u64,
-    chain_id: u64,
-}
-
-impl Chain {
-    fn new(s: &State) -> Chain {
-        Chain {
-            nonces: vec![0; ACCOUNTS as usize],
-            height: s.height(),
-            time: s.time().0,
-            chain_id: s.chain_id(),
-        }
-    }
-
-    /// `payloads` (sender index, payload) in blocks of `BLOCK`, one second apart.
-    fn blocks(&mut self, payloads: Vec<(usize, Payload)>) -> Vec<BlockInput> {
-        let mut out = Vec::new();
-        for chunk in payloads.chunks(BLOCK as usize) {
-            self.height += 1;
-            self.time += 1000;
-            let txs = chunk
-                .iter()
-                .map(|(i, p)| {
-                    let tx = Transaction {
-                        chain_id: self.chain_id,
-                        sender: bench_account(*i as u64),
-                        nonce: self.nonces[*i],
-                        payload: p.clone(),
-                    };
-                    self.nonces[*i] += 1;
-                    SignedTransaction {
-                        tx,
-                        signature: Signature65([0u8; 65]),
-                    }
-                })
-                .collect();
-            out.push(BlockInput {
-                height: self.height,
-                timestamp: Timestamp(self.time),
-                parent_hash: Hash::ZERO,
-                txs,
-            });
-        }
-        out
-    }
-}
-
-fn apply_all(s: &mut State, blocks: &[BlockInput]) {
-    for b in blocks {
-        let out = apply_block(s, b).expect("bench block applies");
-        assert!(
-            out.receipts.iter().all(|r| r.is_success()),
-            "every bench tx succeeds: {:?}",
-            out.receipts.iter().find(|r| !r.is_success())
-        );
-    }
-}
-
-fn timed(base: &State, blocks: &[BlockInput], n: u64) -> (f64, State) {
-    let mut s = base.clone();
-    let t0 = Instant::now();
-    for b in blocks {
-        apply_block(&mut s, b).expect("bench block applies");
-    }
-    (n as f64 / t0.elapsed().as_secs_f64(), s)
-}
-
-fn transfers_per_sec(n: u64) -> f64 {
-    let start = Instant::now();
-    let mut clock = || start.elapsed().as_nanos();
-    let r = bench_transfers(n, ACCOUNTS, BLOCK, &mut clock).expect("transfer bench");
-    r.txs as f64 * 1e9 / r.elapsed_ns as f64
-}
 
 fn main() {
     let n: u64 = std::env::var("VERITY_BENCH_VAULT_OPS")
