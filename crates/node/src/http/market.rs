@@ -202,6 +202,11 @@ fn page(offset: Option<usize>, limit: Option<usize>) -> Result<(usize, usize), A
     Ok((offset.unwrap_or(0), limit))
 }
 
+/// A query string that does not parse: 400 with the extractor's reason, as the core routes say it.
+fn bad_query(e: axum::extract::rejection::QueryRejection) -> ApiErr {
+    ApiErr::bad(format!("bad query: {}", e.body_text()))
+}
+
 fn ledger_err(e: verity_ledger::LedgerError) -> ApiErr {
     ApiErr::new(500, codes::INTERNAL, e.to_string())
 }
@@ -210,13 +215,7 @@ async fn get_jobs(
     State(shared): State<Arc<Shared>>,
     query: Result<Query<JobsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<JobsResponse> {
-    let Query(q) = query.map_err(|e| {
-        ApiErr::new(
-            400,
-            codes::BAD_REQUEST,
-            format!("bad query: {}", e.body_text()),
-        )
-    })?;
+    let Query(q) = query.map_err(bad_query)?;
     let status = q.status.as_deref().map(parse_status).transpose()?;
     let provider = q
         .provider
@@ -282,13 +281,7 @@ async fn get_disputes(
     State(shared): State<Arc<Shared>>,
     query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<DisputesResponse> {
-    let Query(q) = query.map_err(|e| {
-        ApiErr::new(
-            400,
-            codes::BAD_REQUEST,
-            format!("bad query: {}", e.body_text()),
-        )
-    })?;
+    let Query(q) = query.map_err(bad_query)?;
     let (offset, limit) = page(q.offset, q.limit)?;
     let v = with_core(&shared, move |core| {
         let s = core.state();
