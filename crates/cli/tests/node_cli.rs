@@ -316,16 +316,7 @@ fn node_with_genesis_file() {
     let (ok, v) = run_json(&["devnet", "--write-genesis", g.to_str().unwrap()], &[]);
     assert!(ok, "{v}");
     let data = dir.path().join("n");
-    let node = NodeProc::spawn(&[
-        "--json",
-        "node",
-        "--genesis",
-        g.to_str().unwrap(),
-        "--data-dir",
-        data.to_str().unwrap(),
-        "--http",
-        "127.0.0.1:0",
-    ]);
+    let node = NodeProc::node(&g, &data);
     assert_eq!(node.started["chain_id"], 1337);
     let (ok, tokens) = (true, get(&node.url, "/v1/tokens").1);
     assert!(ok);

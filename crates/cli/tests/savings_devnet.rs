@@ -65,16 +65,7 @@ fn devnet_provider_earnings_land_in_tbill_and_nav_accrues() {
         "the devnet genesis has savings policies"
     );
     let data = dir.path().join("chain");
-    let node = NodeProc::spawn(&[
-        "--json",
-        "node",
-        "--genesis",
-        g.to_str().unwrap(),
-        "--data-dir",
-        data.to_str().unwrap(),
-        "--http",
-        "127.0.0.1:0",
-    ]);
+    let node = NodeProc::node(&g, &data);
     let c = ApiClient::new(&node.url);
     let dev = |i| verity_ledger::address_of(&verity_ledger::genesis::dev_secret(i));
     let (provider, buyer) = (dev(PROVIDER_1), dev(BUYER));

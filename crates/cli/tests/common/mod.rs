@@ -43,6 +43,21 @@ impl NodeProc {
         ])
     }
 
+    /// Start `verity --json node --genesis FILE --data-dir DIR --http 127.0.0.1:0` and wait for it
+    /// to serve.
+    pub fn node(genesis: &Path, data_dir: &Path) -> NodeProc {
+        Self::spawn(&[
+            "--json",
+            "node",
+            "--genesis",
+            genesis.to_str().expect("temp paths are UTF-8"),
+            "--data-dir",
+            data_dir.to_str().expect("temp paths are UTF-8"),
+            "--http",
+            "127.0.0.1:0",
+        ])
+    }
+
     /// Start the binary with `args`; its first stdout line must be `{"event":"started","url":…}`.
     pub fn spawn(args: &[&str]) -> NodeProc {
         let mut child = Command::new(verity_bin())
