@@ -252,15 +252,53 @@ pub(crate) type EndBlockHook<'h> = &'h mut dyn FnMut(&mut Exec<'_>) -> Result<()
 /// outcome holds the header, receipts and write set; on `Err` the state is unchanged.
 /// Deterministic: same state + same block ⇒ same outcome.
 pub fn apply_block(state: &mut State, block: &BlockInput) -> Result<BlockOutcome, LedgerError> {
-    apply_block_with(state, block, None)
+    apply_block_inner(state, block, None, None)
 }
 
+/// [`apply_block`] for a block of transactions this node admitted itself: `tx_hashes[i]` is
+/// the transaction hash of `block.txs[i]` (its EIP-712 signing digest, e.g.
+/// `VerifiedTx::hash` from admission, which had to compute it to recover the signer), so
+/// execution does not hash each transaction a second time. The outcome is identical to
+/// [`apply_block`]'s when the hashes are right.
+///
+/// Only the admitting node may use this: a block received from a peer, or replayed from the
+/// store, goes through [`apply_block`], which hashes every transaction itself. A length
+/// mismatch is an `InvalidBlock` error; debug builds also recompute every hash and reject a
+/// wrong one (release builds trust the caller: a wrong hash would corrupt the receipts and the
+/// transaction root, never the state).
+pub fn apply_block_prehashed(
+    state: &mut State,
+    block: &BlockInput,
+    tx_hashes: &[Hash],
+) -> Result<BlockOutcome, LedgerError> {
+    apply_block_inner(state, block, Some(tx_hashes), None)
+}
+
+#[cfg(test)]
 pub(crate) fn apply_block_with(
     state: &mut State,
     block: &BlockInput,
     end_block: Option<EndBlockHook<'_>>,
 ) -> Result<BlockOutcome, LedgerError> {
+    apply_block_inner(state, block, None, end_block)
+}
+
+fn apply_block_inner(
+    state: &mut State,
+    block: &BlockInput,
+    prehashed: Option<&[Hash]>,
+    end_block: Option<EndBlockHook<'_>>,
+) -> Result<BlockOutcome, LedgerError> {
     let bad = |m: String| Err(LedgerError::InvalidBlock(m));
+    if let Some(h) = prehashed
+        && h.len() != block.txs.len()
+    {
+        return bad(format!(
+            "{} precomputed transaction hashes for {} transactions",
+            h.len(),
+            block.txs.len()
+        ));
+    }
     if block.height != state.height() + 1 {
         return bad(format!(
             "height {} does not follow the state's height {}",
@@ -311,7 +349,17 @@ pub(crate) fn apply_block_with(
                 &keys::nonce_key(&tx.sender),
                 Some(next.to_be_bytes().to_vec()),
             );
-            let hash = signing_hash_with(&domain, &tx.struct_hash());
+            let hash = match prehashed {
+                None => signing_hash_with(&domain, &tx.struct_hash()),
+                Some(h) => {
+                    if cfg!(debug_assertions)
+                        && h[i] != signing_hash_with(&domain, &tx.struct_hash())
+                    {
+                        return bad(format!("precomputed hash of tx {i} is not its hash"));
+                    }
+                    h[i]
+                }
+            };
             let (status, events) = match dispatch(&mut ex, &tx.sender, &tx.payload) {
                 Ok(()) => (TxStatus::Success, ex.commit_tx()),
                 Err(e) => {
