@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use verity_ledger::{
     AdmissionError, Block, BlockInput, Genesis, MAX_TX_BYTES, Receipt, SignedTransaction, State,
-    apply_block, check_admission,
+    check_admission, execute::apply_block_prehashed,
 };
 use verity_primitives::{Address, Hash, Timestamp};
 use verity_store::{Head, Store, StoreError, genesis_hash};
@@ -240,13 +240,16 @@ impl NodeCore {
         let mut senders: Vec<Address> = batch.iter().map(|t| t.tx.tx.sender).collect();
         senders.sort();
         senders.dedup();
+        // Admission hashed every transaction (signature recovery needs the digest): execution
+        // reuses those hashes instead of hashing each transaction again.
+        let hashes: Vec<Hash> = batch.iter().map(|t| t.hash).collect();
         let input = BlockInput {
             height: self.head.height + 1,
             timestamp: Timestamp(timestamp.0.max(self.head.timestamp)),
             parent_hash: self.head.block_hash,
             txs: batch.into_iter().map(|t| t.tx).collect(),
         };
-        let outcome = match apply_block(&mut self.state, &input) {
+        let outcome = match apply_block_prehashed(&mut self.state, &input, &hashes) {
             Ok(o) => o,
             Err(e) => {
                 let why = format!("executing block {} failed: {e}", input.height);
