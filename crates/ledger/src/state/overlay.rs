@@ -7,16 +7,39 @@
 //! The block overlay is a hash table keyed by the state tree's bucket index (`tree::bucket_of`,
 //! a blake3 of the key): an entry list in first-write order plus one chain head per bucket. A
 //! lookup costs one blake3 and a walk of about one entry, and the bucket it computed is reused
-//! for the committed state's lookup and by the tree update at the end of the block. Nothing
+//! for the committed state's lookup and by the tree update at the end of the block. The last
+//! few keys' buckets are remembered, so a key read and then written is hashed once. Nothing
 //! iterates the table in hash order: [`Exec::into_write_set`] sorts the entries by key.
 
 use super::tree::{DEPTH, bucket_of};
 use super::{KeyBuf, State, Store};
 use crate::receipt::Event;
+use std::cell::Cell;
 use verity_primitives::Timestamp;
 
 /// No entry (end of a chain).
 const NIL: u32 = u32::MAX;
+
+/// Keys whose bucket [`Exec`] remembers: a transfer reads its nonce, token, sender and
+/// recipient keys and then writes three of them, so four is enough to hash each key once.
+const RECENT: usize = 4;
+
+/// A recently used key (at most 32 bytes) and its tree bucket; `len == u8::MAX` marks an
+/// empty slot.
+#[derive(Clone, Copy)]
+struct Recent {
+    len: u8,
+    key: [u8; 32],
+    bucket: u32,
+}
+
+impl Recent {
+    const EMPTY: Recent = Recent {
+        len: u8::MAX,
+        key: [0; 32],
+        bucket: 0,
+    };
+}
 
 /// One key written during the block.
 struct Written {
@@ -44,6 +67,11 @@ pub struct Exec<'s> {
     /// Chain head per tree bucket (`2^DEPTH` of them), [`NIL`] when empty.
     heads: Vec<u32>,
     tx: Vec<(KeyBuf, Option<Vec<u8>>)>,
+    /// The buckets of the last [`RECENT`] keys looked up (a cache of `bucket_of`, one blake3
+    /// each: the read of a key and its write then hash it once).
+    recent: [Cell<Recent>; RECENT],
+    /// Slot of `recent` to replace next.
+    recent_next: Cell<usize>,
     /// Events emitted by the current transaction.
     pub events: Vec<crate::receipt::Event>,
     /// The block's timestamp (the only clock).
@@ -62,7 +90,7 @@ impl Store for Exec<'_> {
                 return v.as_deref();
             }
         }
-        let b = bucket_of(key);
+        let b = self.bucket(key);
         match self.find(b, key) {
             Some(i) => self.block[i].value.as_deref(),
             None => self.state.get_in(b, key),
@@ -78,6 +106,8 @@ impl<'s> Exec<'s> {
             block: Vec::new(),
             heads: vec![NIL; 1 << DEPTH],
             tx: Vec::with_capacity(8),
+            recent: [const { Cell::new(Recent::EMPTY) }; RECENT],
+            recent_next: Cell::new(0),
             events: Vec::new(),
             now,
             height,
@@ -88,6 +118,31 @@ impl<'s> Exec<'s> {
     /// The committed state underneath.
     pub fn state(&self) -> &'s State {
         self.state
+    }
+
+    /// `bucket_of(key)`, from the recent-keys cache when `key` was just used.
+    fn bucket(&self, key: &[u8]) -> usize {
+        let n = key.len();
+        if n > 32 {
+            return bucket_of(key);
+        }
+        for c in &self.recent {
+            let r = c.get();
+            if usize::from(r.len) == n && r.key[..n] == *key {
+                return r.bucket as usize;
+            }
+        }
+        let b = bucket_of(key);
+        let mut k = [0u8; 32];
+        k[..n].copy_from_slice(key);
+        let i = self.recent_next.get();
+        self.recent[i].set(Recent {
+            len: u8::try_from(n).expect("n <= 32"),
+            key: k,
+            bucket: u32::try_from(b).expect("bucket index < 2^DEPTH"),
+        });
+        self.recent_next.set((i + 1) % RECENT);
+        b
     }
 
     /// Index of `key` (in bucket `b`) in the block overlay.
@@ -105,7 +160,7 @@ impl<'s> Exec<'s> {
 
     /// Set `key` in the block overlay (`key` is moved in when it is new).
     fn write_block(&mut self, key: KeyBuf, value: Option<Vec<u8>>) {
-        let b = bucket_of(&key);
+        let b = self.bucket(&key);
         match self.find(b, &key) {
             Some(i) => self.block[i].value = value,
             None => {
@@ -199,12 +254,30 @@ impl<'s> Exec<'s> {
             .into_iter()
             .filter(|w| state.get_in(w.bucket as usize, &w.key) != w.value.as_deref())
             .collect();
-        kept.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-        let buckets = kept.iter().map(|w| w.bucket as usize).collect();
-        let entries = kept
-            .into_iter()
-            .map(|w| (w.key.to_vec(), w.value))
+        // Sort small (prefix, index) pairs instead of moving whole entries; equal prefixes
+        // fall back to the full keys (zero-padded prefixes order like the keys themselves).
+        let mut order: Vec<(u64, u32)> = kept
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let mut p = [0u8; 8];
+                let n = w.key.len().min(8);
+                p[..n].copy_from_slice(&w.key[..n]);
+                let i = u32::try_from(i).expect("a block writes far fewer than 2^32 keys");
+                (u64::from_be_bytes(p), i)
+            })
             .collect();
+        order.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| kept[a.1 as usize].key.cmp(&kept[b.1 as usize].key))
+        });
+        let mut buckets = Vec::with_capacity(order.len());
+        let mut entries = Vec::with_capacity(order.len());
+        for (_, i) in order {
+            let w = &mut kept[i as usize];
+            buckets.push(w.bucket as usize);
+            entries.push((w.key.to_vec(), w.value.take()));
+        }
         WriteSet { entries, buckets }
     }
 }
