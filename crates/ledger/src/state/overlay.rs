@@ -21,8 +21,9 @@ use verity_primitives::Timestamp;
 const NIL: u32 = u32::MAX;
 
 /// Keys whose bucket [`Exec`] remembers: a transfer reads its nonce, token, sender and
-/// recipient keys and then writes three of them, so four is enough to hash each key once.
-const RECENT: usize = 4;
+/// recipient keys and then writes three of them; eight slots keep a transaction's keys and the
+/// ones every transaction shares (the token's registry entry).
+const RECENT: usize = 8;
 
 /// A recently used key (at most 32 bytes) and its tree bucket; `len == u8::MAX` marks an
 /// empty slot.
@@ -70,7 +71,10 @@ pub struct Exec<'s> {
     /// The buckets of the last [`RECENT`] keys looked up (a cache of `bucket_of`, one blake3
     /// each: the read of a key and its write then hash it once).
     recent: [Cell<Recent>; RECENT],
-    /// Slot of `recent` to replace next.
+    /// Set when a slot of `recent` was hit since the replacement hand last passed it (a
+    /// second chance, so a key every transaction uses, such as the token, stays).
+    recent_used: [Cell<bool>; RECENT],
+    /// Slot of `recent` the replacement hand points at.
     recent_next: Cell<usize>,
     /// Events emitted by the current transaction.
     pub events: Vec<crate::receipt::Event>,
@@ -107,6 +111,7 @@ impl<'s> Exec<'s> {
             heads: vec![NIL; 1 << DEPTH],
             tx: Vec::with_capacity(8),
             recent: [const { Cell::new(Recent::EMPTY) }; RECENT],
+            recent_used: [const { Cell::new(false) }; RECENT],
             recent_next: Cell::new(0),
             events: Vec::new(),
             now,
@@ -126,16 +131,22 @@ impl<'s> Exec<'s> {
         if n > 32 {
             return bucket_of(key);
         }
-        for c in &self.recent {
+        // Zero-padded, so a slot compares as one fixed-size array (no memcmp call).
+        let mut k = [0u8; 32];
+        k[..n].copy_from_slice(key);
+        for (c, used) in self.recent.iter().zip(&self.recent_used) {
             let r = c.get();
-            if usize::from(r.len) == n && r.key[..n] == *key {
+            if usize::from(r.len) == n && r.key == k {
+                used.set(true);
                 return r.bucket as usize;
             }
         }
         let b = bucket_of(key);
-        let mut k = [0u8; 32];
-        k[..n].copy_from_slice(key);
-        let i = self.recent_next.get();
+        // Clock replacement: skip (and clear) slots hit since the hand last passed.
+        let mut i = self.recent_next.get();
+        while self.recent_used[i].replace(false) {
+            i = (i + 1) % RECENT;
+        }
         self.recent[i].set(Recent {
             len: u8::try_from(n).expect("n <= 32"),
             key: k,

@@ -11,15 +11,21 @@
 //! - `H` is blake3. Every hash input starts with a one-byte domain tag.
 //! - An entry `(key, value)` lives in bucket `b(key)` = the first [`DEPTH`] bits (big-endian) of
 //!   `H(0x00 ‖ key)`. There are `2^DEPTH` buckets.
-//! - Entry leaf: `leaf = H(0x01 ‖ len(key) as u32 BE ‖ key ‖ H(0x02 ‖ value))`.
-//! - Bucket hash: an empty bucket hashes to `EMPTY = H(0x03)`; otherwise
-//!   `H(0x04 ‖ n as u32 BE ‖ leaf_1 ‖ … ‖ leaf_n)` over its entries in strictly increasing key order.
+//! - Value commitment `C(value)` (32 bytes): a value of at most 31 bytes (every balance and
+//!   nonce) is committed inline as `len as u8 ‖ value ‖ zero padding`; a longer one as
+//!   `0xff ‖ the first 31 bytes of H(0x02 ‖ value)`. The first byte tells the two forms apart,
+//!   so `C` is injective up to a 248-bit hash collision.
+//! - Entry leaf: `leaf = H(0x01 ‖ len(key) as u32 BE ‖ key ‖ C(value))` (one compression for
+//!   keys up to 27 bytes).
+//! - Bucket hash: an empty bucket hashes to `EMPTY = H(0x03)`; a bucket of one entry to that
+//!   entry's leaf; otherwise `H(0x04 ‖ n as u32 BE ‖ leaf_1 ‖ … ‖ leaf_n)` over its entries in
+//!   strictly increasing key order. (The leading tags keep the three forms apart.)
 //! - Internal node: `K(left ‖ right)` where `K` is blake3 in keyed mode with the key
 //!   [`NODE_KEY`] (exactly one 64-byte block per node; keyed mode keeps nodes apart from every
 //!   `H` input); the tree over the `2^DEPTH` bucket hashes is complete, and the root is the
 //!   state root.
 //!
-//! A proof for `key` carries every other entry of its bucket as `(key, H(0x02 ‖ value))` in key
+//! A proof for `key` carries every other entry of its bucket as `(key, C(value))` in key
 //! order, plus the [`DEPTH`] sibling hashes bottom-up. The verifier recomputes `b(key)` itself,
 //! checks that the listed keys are strictly increasing, belong to that bucket and do not contain
 //! `key`, inserts the claimed entry (inclusion) or nothing (exclusion), and folds up to the root.
@@ -79,9 +85,21 @@ pub fn bucket_of(key: &[u8]) -> usize {
     idx as usize
 }
 
-/// `H(0x02 ‖ value)`: what a proof reveals of another entry's value.
+/// The value commitment `C(value)` (see the module docs): what a proof reveals of another
+/// entry's value. Short values cost no hashing.
 pub fn value_hash(value: &[u8]) -> [u8; 32] {
-    h(&[&[TAG_VALUE], value])
+    let mut out = [0u8; 32];
+    match u8::try_from(value.len()) {
+        Ok(n) if n <= 31 => {
+            out[0] = n;
+            out[1..=value.len()].copy_from_slice(value);
+        }
+        _ => {
+            out[0] = 0xff;
+            out[1..].copy_from_slice(&h(&[&[TAG_VALUE], value])[..31]);
+        }
+    }
+    out
 }
 
 fn leaf(key: &[u8], value_hash: &[u8; 32]) -> [u8; 32] {
@@ -98,13 +116,16 @@ fn node(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
     *blake3::keyed_hash(&NODE_KEY, &buf).as_bytes()
 }
 
-fn bucket_hash<'a>(leaves: impl ExactSizeIterator<Item = [u8; 32]> + 'a) -> [u8; 32] {
+fn bucket_hash<'a>(mut leaves: impl ExactSizeIterator<Item = [u8; 32]> + 'a) -> [u8; 32] {
     if leaves.len() == 0 {
         return h(&[&[TAG_EMPTY_BUCKET]]);
     }
+    if leaves.len() == 1 {
+        return leaves.next().expect("one leaf");
+    }
     let n = u32::try_from(leaves.len()).expect("a bucket holds far fewer than 2^32 entries");
-    if n <= 2 {
-        // The common case: one call on a stack buffer (at most 69 bytes).
+    if n == 2 {
+        // The common multi-entry case: one call on a stack buffer (69 bytes).
         let mut buf = [0u8; 69];
         buf[0] = TAG_BUCKET;
         buf[1..5].copy_from_slice(&n.to_be_bytes());
@@ -124,13 +145,13 @@ fn bucket_hash<'a>(leaves: impl ExactSizeIterator<Item = [u8; 32]> + 'a) -> [u8;
     *hasher.finalize().as_bytes()
 }
 
-/// One entry of a bucket: its key and the hash of its value (the leaf is derived).
+/// One entry of a bucket: its key and its value commitment (the leaf is derived).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BucketEntry {
     /// The entry's key, hex in JSON.
     #[serde(with = "hex_bytes")]
     pub key: Vec<u8>,
-    /// `H(0x02 ‖ value)`.
+    /// The value commitment `C(value)` (see the module docs).
     pub value_hash: Hash,
 }
 
@@ -195,7 +216,7 @@ impl Proof {
     }
 }
 
-/// One stored entry: key, `H(0x02 ‖ value)` and the value itself, inline when short (balances
+/// One stored entry: key, value commitment `C(value)` and the value itself, inline when short (balances
 /// and nonces are), so a lookup touches one place in memory.
 #[derive(Clone)]
 struct Slot {
@@ -398,14 +419,17 @@ mod tests {
         /// and every key's inclusion or exclusion proof verifies while a wrong value does not.
         #[test]
         fn incremental_equals_rebuild_and_proofs_verify(
-            ops in proptest::collection::vec((0u8..40, proptest::option::of(any::<u16>())), 1..120)
+            ops in proptest::collection::vec(
+                (0u8..40, proptest::option::of(proptest::collection::vec(any::<u8>(), 0..48))),
+                1..120,
+            )
         ) {
             let mut t = TreeStore::default();
             let mut kv: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
             for chunk in ops.chunks(7) {
                 let mut ws: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
                 for (k, v) in chunk {
-                    ws.insert(vec![b'k', *k], v.map(|x| x.to_be_bytes().to_vec()));
+                    ws.insert(vec![b'k', *k], v.clone());
                 }
                 t.update(ws.iter().map(|(k, v)| (k.as_slice(), v.as_deref()))).expect("update");
                 for (k, v) in ws {
@@ -424,6 +448,15 @@ mod tests {
                 let v = kv.get(&key).map(Vec::as_slice);
                 prop_assert!(p.verify(root, &key, v).is_ok());
                 prop_assert!(p.verify(root, &key, Some(b"forged")).is_err());
+                if let Some(v) = v {
+                    // A value one byte longer or shorter (either commitment form) fails.
+                    let mut longer = v.to_vec();
+                    longer.push(0);
+                    prop_assert!(p.verify(root, &key, Some(&longer)).is_err());
+                    if !v.is_empty() {
+                        prop_assert!(p.verify(root, &key, Some(&v[..v.len() - 1])).is_err());
+                    }
+                }
                 if v.is_some() {
                     prop_assert!(p.verify(root, &key, None).is_err());
                 }
@@ -456,6 +489,29 @@ mod tests {
             value_hash: Hash([1; 32]),
         });
         assert!(q.verify(root, &absent, None).is_err());
+    }
+
+    #[test]
+    fn value_commitment_forms() {
+        assert_eq!(value_hash(&[]), [0u8; 32]);
+        let short = value_hash(&[7u8; 31]);
+        assert_eq!(short[0], 31);
+        assert_eq!(&short[1..], &[7u8; 31]);
+        let long = value_hash(&[7u8; 32]);
+        assert_eq!(long[0], 0xff);
+        assert_eq!(&long[1..], &h(&[&[TAG_VALUE], &[7u8; 32]])[..31]);
+        // Zero padding never makes two short values equal: the length byte differs.
+        assert_ne!(value_hash(&[1]), value_hash(&[1, 0]));
+    }
+
+    #[test]
+    fn a_one_entry_bucket_hashes_to_its_leaf() {
+        let mut t = TreeStore::default();
+        t.update([(b"a".as_slice(), Some(b"1".as_slice()))])
+            .expect("update");
+        let b = bucket_of(b"a");
+        assert_eq!(t.nodes[BUCKETS + b], leaf(b"a", &value_hash(b"1")));
+        assert_ne!(t.nodes[BUCKETS + b], bucket_hash(std::iter::empty()));
     }
 
     #[test]
