@@ -182,6 +182,22 @@ pub const ROUTES: &[Route] = &[
         path: crate::report::SAVINGS_REPORT,
         summary: "An account's daily savings history (paid, converted, prices) replayed from the chain",
     },
+    // --- dashboard views (issue 8; served by the node's http/overview.rs) ---
+    Route {
+        method: "GET",
+        path: "/v1/network",
+        summary: "Head, validators, job and dispute counts, protocol-token burn, fees waiting for buyback",
+    },
+    Route {
+        method: "GET",
+        path: "/v1/providers/{address}",
+        summary: "A provider: jobs by status, earned, paid, slashed, reputation, TBILL savings, pending payments and why",
+    },
+    Route {
+        method: "GET",
+        path: "/v1/dashboard/jobs",
+        summary: "Newest jobs as rows (?limit=N, default 20, max 200): status, price, verification, dispute rounds, energy and carbon",
+    },
     // --- assets, financing, green (issue 6) ---
     Route {
         method: "GET",

@@ -34,8 +34,10 @@ mod assets; // issue 6: assets, financing, green routes
 mod capacity; // issue 6: capacity tokens, capacity AMM, positions
 mod economy; // issue 5: vault, vesting, governance, savings policy routes
 // issue 4: content store, jobs, disputes
+mod dashboard; // issue 8: the web dashboard at `/` (web/ embedded)
 mod market;
 mod markets; // issue 5: pools and quotes
+mod overview; // issue 8: network, provider and job-row views for the dashboard
 mod report; // issue 8: savings history (replayed from the store)
 mod savings; // issue 5: oracle, TBILL, AID routes
 pub(crate) use market::BLOB_DIR;
@@ -95,7 +97,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let batch_limit = shared.limits.max_batch_body;
     // issue 4: content store, jobs, disputes
     let base = market::routes(Router::new(), shared.limits.max_blob_body);
-    let base = report::routes(base); // issue 8: reports
+    let base = dashboard::routes(overview::routes(report::routes(base))); // issue 8: reports, dashboard
     let base = assets::routes(base); // issue 6: assets, financing, green
     let base = capacity::routes(base); // issue 6: capacity, positions
     markets::routes(savings::routes(economy::routes(base))) // issue 5: markets; oracle, TBILL, AID; vault, vesting, gov, savings
