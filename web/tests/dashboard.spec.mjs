@@ -43,7 +43,14 @@ const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
 const errors = [];
 page.on("pageerror", (e) => errors.push(e.message));
 try {
-  await page.goto(url, { waitUntil: "load" });
+  const resp = await page.goto(url, { waitUntil: "load" });
+  const ctype = resp.headers()["content-type"] || "";
+  if (!ctype.startsWith("text/html")) throw new Error(`/ is served as ${ctype}, not text/html`);
+  for (const [path, want] of [["dashboard/app.js", "text/javascript"], ["dashboard/style.css", "text/css"]]) {
+    const r = await page.request.get(new URL(path, url).href);
+    const t = r.headers()["content-type"] || "";
+    if (!r.ok() || !t.startsWith(want)) throw new Error(`${path}: HTTP ${r.status()} ${t}, want ${want}`);
+  }
   const title = await page.title();
   if (!title.includes("Verity")) throw new Error(`page title is ${JSON.stringify(title)}, not the dashboard`);
 
