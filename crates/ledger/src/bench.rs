@@ -78,6 +78,7 @@ pub fn bench_genesis(n_accounts: u64) -> Genesis {
         amm: None,           // amm (issue 5)
         market: None,        // market (issue 4)
         savings: Vec::new(), // savings (issue 5)
+        consensus: None,     // validators (issue 7)
     }
 }
 

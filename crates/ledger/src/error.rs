@@ -396,4 +396,8 @@ pub enum LedgerError {
     /// A position NFT action refused.
     #[error("position: {0}")]
     Position(String),
+    // --- validators (issue 7) ---
+    /// A p2p key registration, validator-set query or double-sign report refused.
+    #[error("validators: {0}")]
+    Validators(String),
 }

@@ -20,6 +20,11 @@
 //! [[validators]]
 //! address = "0x…"                       # the stake is bonded out of its genesis balance
 //! stake = "100000000000000000000000"
+//! p2p_key = "0x…"                       # optional ed25519 public key (32 bytes), issue 7
+//! [consensus]                           # optional, defaults shown (issue 7)
+//! epoch_length = 100                    # blocks per epoch
+//! max_validators = 100
+//! double_sign_slash_bps = 500
 //! ```
 //!
 //! Token supply at genesis = Σ genesis balances of that token.
@@ -130,6 +135,14 @@ pub struct GenesisValidator {
     /// Bonded stake in base units (> 0).
     #[serde(with = "amount_str")]
     pub stake: u128,
+    /// Its ed25519 p2p / consensus public key (`p2p_key = "0x…"`, 32 bytes), registered at
+    /// genesis; validators without one join the set only after `RegisterP2pKey` (issue 7).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::validators::hex::bytes32_opt"
+    )]
+    pub p2p_key: Option<[u8; 32]>,
 }
 
 /// A chain's genesis definition.
@@ -188,6 +201,11 @@ pub struct Genesis {
     /// Auto-savings policies set at genesis (`[[savings]]`), applied after the pools.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub savings: Vec<crate::savings::GenesisPolicy>,
+    // --- validators (issue 7) ---
+    /// Consensus parameters (`[consensus]`: epoch_length, max_validators,
+    /// double_sign_slash_bps; every field optional); absent = defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consensus: Option<crate::validators::ConsensusParams>,
 }
 
 /// Chain id of the built-in devnet.
@@ -332,6 +350,7 @@ impl Genesis {
                 .map(|a| GenesisValidator {
                     address: *a,
                     stake: DEV_VALIDATOR_STAKE,
+                    p2p_key: None,
                 })
                 .into_iter()
                 .collect(),
@@ -347,6 +366,7 @@ impl Genesis {
             amm: Some(crate::amm::genesis::dev()), // amm (issue 5)
             market: Some(crate::market::MarketParams::DEFAULT), // market (issue 4)
             savings: Vec::new(), // savings (issue 5): `verity devnet` adds its providers' policies
+            consensus: None,     // validators (issue 7): defaults
         }
     }
 
@@ -423,6 +443,7 @@ impl Genesis {
         if let Some(m) = &self.market {
             m.validate().map_err(LedgerError::Genesis)?; // market (issue 4)
         }
+        crate::validators::validate_genesis(self)?; // validators (issue 7)
         let mut vals = BTreeSet::new();
         for (i, v) in self.validators.iter().enumerate() {
             if v.stake == 0 {
@@ -492,6 +513,8 @@ pub(crate) fn build_state(g: &Genesis) -> Result<State, LedgerError> {
             )?;
             crate::staking::genesis_bond(&mut ex, &v.address, v.stake)?;
         }
+        // validators (issue 7): p2p keys, consensus parameters, the set of epoch 0
+        crate::validators::init_genesis(&mut ex, g)?;
         // --- oracle, treasury, dollar (issue 5): feeds, then the fund, then AID ---
         crate::oracle::apply_genesis(&mut ex, &g.oracle)?;
         if let Some(t) = &g.treasury {

@@ -49,6 +49,8 @@ pub mod staking;
 pub mod state;
 pub mod tokens;
 pub mod tx;
+// --- validators (issue 7) ---
+pub mod validators;
 
 #[cfg(test)]
 mod proptests;

@@ -103,6 +103,27 @@ pub enum Event {
         /// Why.
         reason: String,
     },
+    // --- validators (issue 7) ---
+    /// An account registered (or replaced) its ed25519 p2p key.
+    P2pKeyRegistered {
+        /// The account.
+        account: Address,
+        /// The p2p public key (0x-hex).
+        #[serde(with = "crate::validators::hex::bytes32")]
+        key: [u8; 32],
+    },
+    /// A validator was slashed for signing two proposals at one (epoch, view).
+    DoubleSignSlashed {
+        /// The double signer.
+        validator: Address,
+        /// Epoch of the votes.
+        epoch: u64,
+        /// View of the votes.
+        view: u64,
+        /// Base units slashed (burned).
+        #[serde(with = "amount_str")]
+        amount: u128,
+    },
     // --- assets, green (issue 6) ---
     /// A GPU asset, attestation or financing event.
     Asset(crate::assets::AssetEvent),

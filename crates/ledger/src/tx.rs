@@ -393,6 +393,24 @@ pub enum Payload {
     /// A position NFT action (see [`crate::position`]).
     Position(crate::position::PositionTx),
     // --- end capacity, position ---
+    // --- validators (issue 7) ---
+    /// Map the sender to ed25519 p2p key `key`, proven by `proof` = the key's signature over
+    /// chain id ‖ sender (see [`crate::validators`]).
+    RegisterP2pKey {
+        /// The ed25519 public key (0x-hex, 32 bytes).
+        #[serde(with = "crate::validators::hex::bytes32")]
+        key: [u8; 32],
+        /// The proof of possession (0x-hex, 64 bytes).
+        #[serde(with = "crate::validators::hex::bytes")]
+        proof: Vec<u8>,
+    },
+    /// Report a validator's two conflicting simplex votes (see [`crate::validators::evidence`]).
+    ReportDoubleSign {
+        /// Tag byte ‖ codec encoding of the conflict (0x-hex).
+        #[serde(with = "crate::validators::hex::bytes")]
+        evidence: Vec<u8>,
+    },
+    // --- end validators ---
 }
 
 impl Payload {
@@ -456,6 +474,9 @@ impl Payload {
             // --- capacity, position (issue 6) ---
             Payload::Capacity(c) => c.type_name(),
             Payload::Position(p) => p.type_name(),
+            // --- validators (issue 7) ---
+            Payload::RegisterP2pKey { .. } => "RegisterP2pKey",
+            Payload::ReportDoubleSign { .. } => "ReportDoubleSign",
         }
     }
 }
@@ -516,6 +537,9 @@ pub mod eip712 {
         struct Rule { address sender; uint64 nonce; uint64 dispute; string evidence; }
         struct ClaimTimeout { address sender; uint64 nonce; uint64 dispute; }
         struct Attest { address sender; uint64 nonce; uint64 job; }
+        // --- validators (issue 7) ---
+        struct RegisterP2pKey { address sender; uint64 nonce; bytes32 key; bytes proof; }
+        struct ReportDoubleSign { address sender; uint64 nonce; bytes evidence; }
     }
 }
 
@@ -965,6 +989,20 @@ impl Transaction {
             // --- capacity, position (issue 6) ---
             Payload::Capacity(c) => alloy_primitives::B256::from(c.struct_hash(sender, nonce).0),
             Payload::Position(p) => alloy_primitives::B256::from(p.struct_hash(sender, nonce).0),
+            // --- validators (issue 7) ---
+            Payload::RegisterP2pKey { key, proof } => eip712::RegisterP2pKey {
+                sender,
+                nonce,
+                key: (*key).into(),
+                proof: proof.clone().into(),
+            }
+            .cached_hash_struct(),
+            Payload::ReportDoubleSign { evidence } => eip712::ReportDoubleSign {
+                sender,
+                nonce,
+                evidence: evidence.clone().into(),
+            }
+            .cached_hash_struct(),
         };
         Hash(h.0)
     }
