@@ -241,13 +241,6 @@ fn dispatch(ex: &mut Exec<'_>, sender: &Address, payload: &Payload) -> Result<()
         // --- capacity, position (issue 6) ---
         Payload::Capacity(c) => crate::capacity::tx::dispatch(ex, sender, c),
         Payload::Position(p) => crate::position::dispatch(ex, sender, p),
-        // --- validators (issue 7) ---
-        Payload::RegisterP2pKey { key, proof } => {
-            crate::validators::register(ex, sender, key, proof)
-        }
-        Payload::ReportDoubleSign { evidence } => {
-            crate::validators::evidence::report(ex, sender, evidence)
-        }
     }
 }
 
@@ -334,6 +327,7 @@ fn apply_block_inner(
     let write_set = {
         let mut ex = Exec::new(state, block.height, block.timestamp);
         ex.parent_hash = block.parent_hash; // market: verifier selection seed
+        ex.reserve_writes(3 * block.txs.len());
         for (i, stx) in block.txs.iter().enumerate() {
             let tx = &stx.tx;
             if tx.chain_id != chain_id {
@@ -394,9 +388,6 @@ fn apply_block_inner(
             hook(&mut ex)?;
             ex.commit_tx();
         }
-        // validators (issue 7): at an epoch's last block, fix the next epoch's set.
-        crate::validators::end_block(&mut ex)?;
-        ex.commit_tx();
         ex.put(keys::META_HEIGHT, Some(block.height.to_be_bytes().to_vec()));
         ex.put(
             keys::META_TIME,
@@ -404,7 +395,8 @@ fn apply_block_inner(
         );
         ex.into_bucketed_write_set()
     };
-    let state_root = state.commit_bucketed(&write_set.entries, &write_set.buckets)?;
+    let mut write_set = write_set;
+    let state_root = state.commit_block_writes(&mut write_set.entries, &write_set.buckets)?;
     let write_set = write_set.entries;
     let receipt_leaves: Vec<Hash> = receipts.iter().map(Receipt::leaf_hash).collect();
     let header = BlockHeader {

@@ -150,15 +150,21 @@ impl State {
         &mut self,
         write_set: &[(Vec<u8>, Option<Vec<u8>>)],
     ) -> Result<Hash, LedgerError> {
-        let buckets: Vec<usize> = write_set.iter().map(|(k, _)| tree::bucket_of(k)).collect();
-        self.commit_bucketed(write_set, &buckets)
+        let root = self
+            .tree
+            .update(write_set.iter().map(|(k, v)| (k.as_slice(), v.as_deref())))?;
+        self.root = root;
+        self.reload_meta()?;
+        Ok(root)
     }
 
-    /// [`State::commit`] with each entry's tree bucket already known (`buckets[i]` belongs to
-    /// `write_set[i]`).
-    pub(crate) fn commit_bucketed(
+    /// [`State::commit`] of a block's writes that may still hold no-ops (a key set to the
+    /// value it has, a delete of an absent key), each entry's tree bucket known (`buckets[i]`
+    /// belongs to `write_set[i]`): the no-ops are removed from `write_set` (what remains is
+    /// what the store persists) while the tree applies the rest.
+    pub(crate) fn commit_block_writes(
         &mut self,
-        write_set: &[(Vec<u8>, Option<Vec<u8>>)],
+        write_set: &mut Vec<(Vec<u8>, Option<Vec<u8>>)>,
         buckets: &[usize],
     ) -> Result<Hash, LedgerError> {
         if buckets.len() != write_set.len() {
@@ -166,12 +172,16 @@ impl State {
                 "write set and bucket list differ in length".into(),
             ));
         }
-        let root = self.tree.update_bucketed(
+        let mut kept = Vec::with_capacity(write_set.len());
+        let root = self.tree.update_bucketed_kept(
             buckets
                 .iter()
-                .zip(write_set)
+                .zip(write_set.iter())
                 .map(|(b, (k, v))| (*b, k.as_slice(), v.as_deref())),
+            &mut kept,
         )?;
+        let mut kept = kept.into_iter();
+        write_set.retain(|_| kept.next().unwrap_or(true));
         self.root = root;
         self.reload_meta()?;
         Ok(root)
@@ -363,7 +373,6 @@ impl State {
         crate::green::check_invariants(self)?; // green (issue 6)
         crate::capacity::check_invariants(self)?; // capacity (issue 6)
         crate::position::check_invariants(self)?; // position (issue 6)
-        crate::validators::check_invariants(self)?; // validators (issue 7)
         Ok(())
     }
 }

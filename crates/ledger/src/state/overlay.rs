@@ -51,8 +51,8 @@ struct Written {
     next: u32,
 }
 
-/// A block's state changes, sorted by key and without no-op writes, with each key's tree
-/// bucket (what [`State::commit_bucketed`] takes).
+/// A block's state changes, sorted by key, with each key's tree bucket (what
+/// [`State::commit_block_writes`] takes; it also drops the no-op writes).
 pub(crate) struct WriteSet {
     /// `(key, value)`; `None` deletes.
     pub(crate) entries: Vec<(Vec<u8>, Option<Vec<u8>>)>,
@@ -118,6 +118,12 @@ impl<'s> Exec<'s> {
             height,
             parent_hash: verity_primitives::Hash::ZERO,
         }
+    }
+
+    /// Make room for `n` more keys written in this block (a block of transfers writes up to
+    /// three per transaction), so the overlay does not regrow and copy itself while it fills.
+    pub(crate) fn reserve_writes(&mut self, n: usize) {
+        self.block.reserve(n);
     }
 
     /// The committed state underneath.
@@ -253,18 +259,21 @@ impl<'s> Exec<'s> {
 
     /// The block's write set, sorted by key, without no-op writes.
     pub fn into_write_set(self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
-        self.into_bucketed_write_set().entries
+        let state = self.state;
+        let ws = self.into_bucketed_write_set();
+        ws.entries
+            .into_iter()
+            .zip(ws.buckets)
+            .filter(|((k, v), b)| state.get_in(*b, k) != v.as_deref())
+            .map(|(e, _)| e)
+            .collect()
     }
 
-    /// [`Exec::into_write_set`] with each key's tree bucket.
+    /// The block's writes sorted by key, with each key's tree bucket; no-op writes are still
+    /// in (the state tree drops them while applying: [`State::commit_block_writes`]).
     pub(crate) fn into_bucketed_write_set(mut self) -> WriteSet {
         self.commit_tx();
-        let state = self.state;
-        let mut kept: Vec<Written> = self
-            .block
-            .into_iter()
-            .filter(|w| state.get_in(w.bucket as usize, &w.key) != w.value.as_deref())
-            .collect();
+        let mut kept: Vec<Written> = self.block;
         // Sort small (prefix, index) pairs instead of moving whole entries; equal prefixes
         // fall back to the full keys (zero-padded prefixes order like the keys themselves).
         let mut order: Vec<(u64, u32)> = kept
@@ -365,14 +374,21 @@ mod tests {
                 model.insert(k, v);
             }
             let got = ex.into_bucketed_write_set();
+            for ((k, _), b) in got.entries.iter().zip(&got.buckets) {
+                prop_assert_eq!(*b, bucket_of(k));
+            }
             let want: Vec<(Vec<u8>, Option<Vec<u8>>)> = model
                 .into_iter()
                 .filter(|(k, v)| state.get(k) != v.as_deref())
                 .collect();
-            prop_assert_eq!(&got.entries, &want);
-            for ((k, _), b) in got.entries.iter().zip(&got.buckets) {
-                prop_assert_eq!(*b, bucket_of(k));
-            }
+            // Committing drops the no-ops and reaches the root of a plain commit of the rest.
+            let mut entries = got.entries;
+            let mut committed = state.clone();
+            committed.commit_block_writes(&mut entries, &got.buckets).expect("commit");
+            prop_assert_eq!(&entries, &want);
+            let mut plain = state.clone();
+            plain.commit(&want).expect("commit");
+            prop_assert_eq!(committed.root(), plain.root());
         }
     }
 }

@@ -294,6 +294,18 @@ impl TreeStore {
         &mut self,
         writes: impl IntoIterator<Item = (usize, &'a [u8], Option<&'a [u8]>)>,
     ) -> Result<Hash, LedgerError> {
+        self.update_bucketed_kept(writes, &mut Vec::new())
+    }
+
+    /// [`TreeStore::update_bucketed`], also telling which writes changed anything: `kept`
+    /// gets one entry per write, `false` for a no-op (a key set to the value it already has, or
+    /// a delete of an absent key). The tree finds that out while it holds the bucket anyway,
+    /// so the block's write set needs no separate pass over the committed state.
+    pub fn update_bucketed_kept<'a>(
+        &mut self,
+        writes: impl IntoIterator<Item = (usize, &'a [u8], Option<&'a [u8]>)>,
+        kept: &mut Vec<bool>,
+    ) -> Result<Hash, LedgerError> {
         let mut dirty: Vec<usize> = Vec::new();
         for (b, k, v) in writes {
             let bucket = self
@@ -302,6 +314,10 @@ impl TreeStore {
                 .ok_or_else(|| LedgerError::Corrupt(format!("bucket index {b} out of range")))?;
             let pos = bucket.binary_search_by(|s| s.key.as_slice().cmp(k));
             match (pos, v) {
+                (Ok(i), Some(v)) if bucket[i].value.as_slice() == v => {
+                    kept.push(false);
+                    continue;
+                }
                 (Ok(i), Some(v)) => {
                     bucket[i].value_hash = value_hash(v);
                     bucket[i].value = smallvec::SmallVec::from_slice(v);
@@ -322,8 +338,12 @@ impl TreeStore {
                     bucket.remove(i);
                     self.index.remove(k);
                 }
-                (Err(_), None) => continue,
+                (Err(_), None) => {
+                    kept.push(false);
+                    continue;
+                }
             }
+            kept.push(true);
             dirty.push(b);
         }
         dirty.sort_unstable();
