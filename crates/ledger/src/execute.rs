@@ -241,6 +241,13 @@ fn dispatch(ex: &mut Exec<'_>, sender: &Address, payload: &Payload) -> Result<()
         // --- capacity, position (issue 6) ---
         Payload::Capacity(c) => crate::capacity::tx::dispatch(ex, sender, c),
         Payload::Position(p) => crate::position::dispatch(ex, sender, p),
+        // --- validators (issue 7) ---
+        Payload::RegisterP2pKey { key, proof } => {
+            crate::validators::register(ex, sender, key, proof)
+        }
+        Payload::ReportDoubleSign { evidence } => {
+            crate::validators::evidence::report(ex, sender, evidence)
+        }
     }
 }
 
@@ -388,6 +395,9 @@ fn apply_block_inner(
             hook(&mut ex)?;
             ex.commit_tx();
         }
+        // validators (issue 7): at an epoch's last block, fix the next epoch's set.
+        crate::validators::end_block(&mut ex)?;
+        ex.commit_tx();
         ex.put(keys::META_HEIGHT, Some(block.height.to_be_bytes().to_vec()));
         ex.put(
             keys::META_TIME,

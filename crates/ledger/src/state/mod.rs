@@ -373,6 +373,7 @@ impl State {
         crate::green::check_invariants(self)?; // green (issue 6)
         crate::capacity::check_invariants(self)?; // capacity (issue 6)
         crate::position::check_invariants(self)?; // position (issue 6)
+        crate::validators::check_invariants(self)?; // validators (issue 7)
         Ok(())
     }
 }
