@@ -33,14 +33,14 @@ fn prehashed_equals_hashing_path_and_a_peer_replays_it() {
         },
     ];
     let sender = bench_account(49);
-    let mut nonce = blocks
+    let first_nonce = blocks
         .iter()
         .flat_map(|b| b.txs.iter())
         .filter(|t| t.tx.sender == sender)
         .count() as u64;
     let last = blocks.last_mut().expect("blocks");
     let n_ok = last.txs.len();
-    for payload in extra {
+    for (nonce, payload) in (first_nonce..).zip(extra) {
         last.txs.push(SignedTransaction {
             tx: Transaction {
                 chain_id: genesis.chain_id(),
@@ -50,7 +50,6 @@ fn prehashed_equals_hashing_path_and_a_peer_replays_it() {
             },
             signature: last.txs[0].signature,
         });
-        nonce += 1;
     }
 
     let mut own = genesis.clone();
