@@ -79,6 +79,9 @@ pub fn bench_genesis(n_accounts: u64) -> Genesis {
         market: None,        // market (issue 4)
         savings: Vec::new(), // savings (issue 5)
         consensus: None,     // validators (issue 7)
+        assets: None,        // issue 6: defaults
+        green: None,
+        capacity: None,
     }
 }
 

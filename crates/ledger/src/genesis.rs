@@ -206,6 +206,17 @@ pub struct Genesis {
     /// double_sign_slash_bps; every field optional); absent = defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consensus: Option<crate::validators::ConsensusParams>,
+    // --- assets, green, capacity (issue 6) ---
+    /// GPU-asset parameters (`[assets]`: min_attesters, attest_slash_bps,
+    /// challenge_reward_bps, vault_manager; every field optional); absent = defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assets: Option<crate::assets::AssetParams>,
+    /// Green parameters (`[green]`: epoch_ms, max_unbound_power_mw); absent = defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub green: Option<crate::green::GreenParams>,
+    /// Capacity parameters (`[capacity]`: stake_per_gpu_hour, max_horizon_ms); absent = defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<crate::capacity::CapacityParams>,
 }
 
 /// Chain id of the built-in devnet.
@@ -367,6 +378,18 @@ impl Genesis {
             market: Some(crate::market::MarketParams::DEFAULT), // market (issue 4)
             savings: Vec::new(), // savings (issue 5): `verity devnet` adds its providers' policies
             consensus: None,     // validators (issue 7): defaults
+            // issue 6: one dev validator attests alone (M = 1) and also manages the vault's
+            // financing; 10-minute green index epochs so the index moves during a demo.
+            assets: Some(crate::assets::AssetParams {
+                min_attesters: 1,
+                vault_manager: accounts.first().copied(),
+                ..crate::assets::AssetParams::DEFAULT
+            }),
+            green: Some(crate::green::GreenParams {
+                epoch_ms: 600_000,
+                ..crate::green::GreenParams::DEFAULT
+            }),
+            capacity: Some(crate::capacity::CapacityParams::DEFAULT),
         }
     }
 
@@ -444,6 +467,16 @@ impl Genesis {
             m.validate().map_err(LedgerError::Genesis)?; // market (issue 4)
         }
         crate::validators::validate_genesis(self)?; // validators (issue 7)
+        // --- assets, green, capacity (issue 6) ---
+        if let Some(p) = &self.assets {
+            p.validate().map_err(LedgerError::Genesis)?;
+        }
+        if let Some(p) = &self.green {
+            p.validate().map_err(LedgerError::Genesis)?;
+        }
+        if let Some(p) = &self.capacity {
+            p.validate().map_err(LedgerError::Genesis)?;
+        }
         let mut vals = BTreeSet::new();
         for (i, v) in self.validators.iter().enumerate() {
             if v.stake == 0 {
@@ -544,6 +577,16 @@ pub(crate) fn build_state(g: &Genesis) -> Result<State, LedgerError> {
         }
         // --- savings (issue 5) ---
         crate::savings::init_genesis(&mut ex, &g.savings, &ids)?;
+        // --- assets, green, capacity (issue 6) ---
+        if let Some(p) = &g.assets {
+            crate::assets::params::init_genesis(&mut ex, p)?;
+        }
+        if let Some(p) = &g.green {
+            crate::green::init_genesis(&mut ex, p)?;
+        }
+        if let Some(p) = &g.capacity {
+            crate::capacity::init_genesis(&mut ex, p)?;
+        }
         ex.into_write_set()
     };
     state.commit(&ws)?;

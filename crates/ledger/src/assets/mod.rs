@@ -38,6 +38,7 @@ pub mod attest;
 pub mod finance;
 pub mod gov;
 mod ops;
+pub mod params;
 #[cfg(test)]
 mod props;
 #[cfg(test)]
@@ -119,8 +120,10 @@ pub struct Asset {
     pub deal: Option<u64>,
 }
 
-/// Module parameters (changed through governance).
+/// Module parameters (changed through governance; set at genesis by the `[assets]` section,
+/// every field optional, see [`params::init_genesis`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct AssetParams {
     /// Distinct staked validators needed to confirm a claim.
     pub min_attesters: u32,

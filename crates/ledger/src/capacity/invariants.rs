@@ -25,7 +25,11 @@ pub(crate) fn check_invariants(s: &State) -> Result<(), LedgerError> {
                     b.provider, sl.symbol
                 ));
             }
-            let want = if sl.expired { 0 } else { stake_for(b.minted)? };
+            let want = if sl.expired {
+                0
+            } else {
+                stake_for(s, b.minted)?
+            };
             if b.locked != want {
                 return bad(format!(
                     "{} locks {} in {}, expected {want}",

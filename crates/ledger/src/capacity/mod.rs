@@ -71,8 +71,10 @@ pub const MAX_PROVIDERS: usize = 64;
 /// Most redemptions of one slot.
 pub const MAX_REDEMPTIONS: usize = 256;
 
-/// Capacity parameters.
+/// Capacity parameters (set at genesis by the `[capacity]` section, every field optional;
+/// stored at `0x80 'c'` as JSON, absent = [`CapacityParams::DEFAULT`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct CapacityParams {
     /// Staking-token base units locked per whole GPU-hour minted.
     #[serde(with = "amount_str")]
@@ -87,6 +89,43 @@ impl CapacityParams {
         stake_per_gpu_hour: 10_000_000_000_000_000_000,
         max_horizon_ms: 400 * 24 * SLOT_MS,
     };
+}
+
+impl Default for CapacityParams {
+    fn default() -> Self {
+        CapacityParams::DEFAULT
+    }
+}
+
+impl CapacityParams {
+    /// Check the bounds; the error names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.stake_per_gpu_hour == 0 {
+            return Err("capacity.stake_per_gpu_hour must be positive".into());
+        }
+        if self.max_horizon_ms < SLOT_MS || self.max_horizon_ms > 3_650 * 24 * SLOT_MS {
+            return Err(format!(
+                "capacity.max_horizon_ms {} must be between one hour and ten years",
+                self.max_horizon_ms
+            ));
+        }
+        Ok(())
+    }
+}
+
+const PARAMS_KEY: &[u8] = &[PREFIX, b'c'];
+
+/// The parameters in force.
+pub fn params(s: &impl Store) -> Result<CapacityParams, LedgerError> {
+    crate::assets::get_json(s, PARAMS_KEY, "capacity params")
+        .map(|p| p.unwrap_or(CapacityParams::DEFAULT))
+}
+
+/// Genesis: validate and store the `[capacity]` section.
+pub(crate) fn init_genesis(ex: &mut Exec<'_>, p: &CapacityParams) -> Result<(), LedgerError> {
+    p.validate().map_err(LedgerError::Genesis)?;
+    crate::assets::put_json(ex, PARAMS_KEY, p);
+    Ok(())
 }
 
 /// One provider's tokens in a slot.
@@ -227,10 +266,10 @@ fn set_locked(ex: &mut Exec<'_>, a: &Address, v: u128) {
 }
 
 /// Stake `minted` tokens must lock: `⌈minted × stake_per_gpu_hour / ONE_HOUR⌉`.
-pub fn stake_for(minted: u128) -> Result<u128, LedgerError> {
+pub fn stake_for(s: &impl Store, minted: u128) -> Result<u128, LedgerError> {
     Ok(mul_div(
         minted,
-        CapacityParams::DEFAULT.stake_per_gpu_hour,
+        params(s)?.stake_per_gpu_hour,
         ONE_HOUR,
         Rounding::Up,
     )?)
@@ -274,11 +313,12 @@ pub(crate) fn mint(
     if start <= ex.now {
         return Err(err(format!("slot {} has already begun", hour_label(start))));
     }
-    if start.0 - ex.now.0 > CapacityParams::DEFAULT.max_horizon_ms {
+    let horizon = params(ex)?.max_horizon_ms;
+    if start.0 - ex.now.0 > horizon {
         return Err(err(format!(
             "slot {} is more than {} days ahead",
             hour_label(start),
-            CapacityParams::DEFAULT.max_horizon_ms / 86_400_000
+            horizon / 86_400_000
         )));
     }
     let mut sl = match token_of(ex, class, start)? {
@@ -305,7 +345,7 @@ pub(crate) fn mint(
     };
     let b = &mut sl.backings[i];
     let minted = math::checked_add(b.minted, amount)?;
-    let need = stake_for(minted)?;
+    let need = stake_for(ex, minted)?;
     let delta = need - b.locked; // need ≥ locked: stake_for is monotone in minted
     let free = free_stake(ex, sender)?;
     if free < delta {
@@ -506,7 +546,7 @@ pub(crate) fn expire_slot(ex: &mut Exec<'_>, token: TokenId) -> Result<(), Ledge
     let (mut released, mut slashed) = (0u128, 0u128);
     for b in sl.backings.iter_mut() {
         let bad = unserved.get(&b.provider).copied().unwrap_or(0);
-        let penalty = stake_for(bad)?.min(b.locked);
+        let penalty = stake_for(ex, bad)?.min(b.locked);
         let l = locked(ex, &b.provider)?.saturating_sub(b.locked);
         set_locked(ex, &b.provider, l);
         if penalty > 0 {

@@ -295,7 +295,10 @@ fn an_unserved_slot_slashes_exactly_the_redeemed_share() {
     f.at(SLOT_MS);
     let (b1, b2) = (f.bonded(PROV), f.bonded(PROV2));
     ok(&f.expire());
-    assert_eq!(b1 - f.bonded(PROV), stake_for(2 * H).expect("fits"));
+    assert_eq!(
+        b1 - f.bonded(PROV),
+        stake_for(&f.k.state, 2 * H).expect("fits")
+    );
     assert_eq!(b2, f.bonded(PROV2), "the served provider keeps its stake");
     assert_eq!(locked(&f.k.state, &a).expect("reads"), 0);
     assert_eq!(locked(&f.k.state, &b).expect("reads"), 0);

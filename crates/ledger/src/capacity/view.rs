@@ -48,7 +48,7 @@ pub fn view(s: &State) -> Result<CapacityView, LedgerError> {
         out.push(slot_view(s, sl)?);
     }
     Ok(CapacityView {
-        params: CapacityParams::DEFAULT,
+        params: super::params(s)?,
         now: s.time().0,
         slots: out,
     })

@@ -69,8 +69,10 @@ pub const MAX_INTENSITY: u32 = 2_000;
 /// Milliseconds per hour.
 pub const MS_PER_HOUR: u128 = 3_600_000;
 
-/// Module parameters.
+/// Module parameters (set at genesis by the `[green]` section, every field optional:
+/// `epoch_ms` ≥ 1 000, `max_unbound_power_mw` ≥ 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct GreenParams {
     /// Length of an index epoch, ms.
     pub epoch_ms: u64,
@@ -302,6 +304,48 @@ fn k_index(epoch: u64, token: TokenId) -> Vec<u8> {
     k
 }
 const K_PARAMS: &[u8] = &[PREFIX, b'p'];
+
+impl Default for GreenParams {
+    fn default() -> Self {
+        GreenParams::DEFAULT
+    }
+}
+
+impl GreenParams {
+    /// Check the bounds; the error names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.epoch_ms < 1_000 {
+            return Err(format!(
+                "green.epoch_ms {} must be at least 1000 (one second)",
+                self.epoch_ms
+            ));
+        }
+        if self.max_unbound_power_mw == 0 {
+            return Err("green.max_unbound_power_mw must be positive".into());
+        }
+        Ok(())
+    }
+}
+
+/// Genesis: validate and store the `[green]` section.
+pub(crate) fn init_genesis(ex: &mut Exec<'_>, p: &GreenParams) -> Result<(), LedgerError> {
+    p.validate().map_err(LedgerError::Genesis)?;
+    crate::assets::put_json(ex, K_PARAMS, p);
+    Ok(())
+}
+
+/// Name of the devnet's energy oracle dev key (`verity devnet` posts attestations with it).
+pub const DEV_ENERGY_REPORTER: &str = "energy";
+
+/// The devnet's `ENERGY` feed: the [`DEV_ENERGY_REPORTER`] key may attest energy (no value).
+pub fn dev_energy_feed() -> crate::oracle::GenesisFeed {
+    crate::oracle::GenesisFeed {
+        name: ENERGY_FEED.to_string(),
+        reporters: vec![crate::genesis::dev_address_named(DEV_ENERGY_REPORTER)],
+        max_age_ms: 2 * 86_400_000,
+        initial: None,
+    }
+}
 
 /// The module parameters.
 pub fn params(s: &impl Store) -> Result<GreenParams, LedgerError> {
