@@ -380,6 +380,14 @@ fn every_payload(amount: u128, text: &str) -> Vec<Payload> {
         },
         Payload::ClaimTimeout { dispute: 1 },
         Payload::Attest { job: 1 },
+        // validators (issue 7)
+        Payload::RegisterP2pKey {
+            key: hh.0,
+            proof: text.as_bytes().to_vec(),
+        },
+        Payload::ReportDoubleSign {
+            evidence: amount.to_be_bytes().to_vec(),
+        },
     ]
 }
 

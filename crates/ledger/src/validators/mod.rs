@@ -155,6 +155,25 @@ pub fn sign_registration(key: &ed25519::PrivateKey, chain_id: u64, address: &Add
     out
 }
 
+/// The ed25519 key with this 32-byte seed (what a `p2p.key` file holds, as hex).
+pub fn private_key_from_seed(seed: [u8; 32]) -> ed25519::PrivateKey {
+    ed25519::PrivateKey::decode(commonware_codec::Copying(&seed[..]))
+        .expect("any 32 bytes are an ed25519 seed")
+}
+
+/// The `RegisterP2pKey` payload registering `key` for `address` on `chain_id`.
+pub fn registration_payload(
+    key: &ed25519::PrivateKey,
+    chain_id: u64,
+    address: &Address,
+) -> crate::tx::Payload {
+    use commonware_cryptography::Signer as _;
+    crate::tx::Payload::RegisterP2pKey {
+        key: key_bytes(&key.public_key()),
+        proof: sign_registration(key, chain_id, address).to_vec(),
+    }
+}
+
 /// The raw 32 bytes of an ed25519 public key.
 pub fn key_bytes(key: &ed25519::PublicKey) -> [u8; 32] {
     let mut out = [0u8; 32];

@@ -426,3 +426,18 @@ proptest! {
         prop_assert_eq!(a, b);
     }
 }
+
+#[test]
+fn a_seed_file_key_registers_through_the_payload_helper() {
+    let mut k = kit(2, 1, &[], 100);
+    let a1 = k.addr(1);
+    let key = private_key_from_seed([42; 32]);
+    let same = private_key_from_seed([42; 32]);
+    assert_eq!(
+        key_bytes(&key.public_key()),
+        key_bytes(&same.public_key()),
+        "a seed names one key"
+    );
+    ok(&k.send(1, registration_payload(&key, k.state.chain_id(), &a1)));
+    assert_eq!(p2p_key(&k.state, &a1), Some(key_bytes(&key.public_key())));
+}
