@@ -113,11 +113,15 @@ pub struct ProviderConfig {
     pub metadata: String,
     /// **Tests and demos only**: corrupt one op output in every job run (see [`crate::fault`]).
     pub fault: Option<FaultInjection>,
+    /// The GPU asset its jobs run on, and the financing to ask for it (see [`crate::asset`]).
+    pub asset: Option<crate::asset::AssetPlan>,
+    /// Mean device power, mW: when set, every committed job's energy is reported with it.
+    pub power_mw: Option<u64>,
 }
 
 impl ProviderConfig {
     /// Settings with defaults: 1 thread, default pricing and capacity, no stake target, poll
-    /// every 200 ms, checkpoints every 10 steps, no fault.
+    /// every 200 ms, checkpoints every 10 steps, no fault, no asset, no energy reports.
     pub fn new(node_url: &str, key: SecretKey, work_dir: impl Into<PathBuf>) -> Self {
         ProviderConfig {
             node_url: node_url.to_string(),
@@ -131,6 +135,8 @@ impl ProviderConfig {
             checkpoint_every: 10,
             metadata: "verity provider agent".into(),
             fault: None,
+            asset: None,
+            power_mw: None,
         }
     }
 }

@@ -181,6 +181,48 @@ pub enum AgentEvent {
         /// Rounds played.
         rounds: u32,
     },
+    /// The provider registered its GPU asset (issue 6).
+    AssetRegistered {
+        /// Model.
+        model: String,
+    },
+    /// The provider's asset is known on chain with this id and status.
+    AssetReady {
+        /// Asset id.
+        asset: u64,
+        /// Status (`Pending`, `Active`, `Suspended`).
+        status: String,
+    },
+    /// The operator proposed vault financing of its asset.
+    FinancingProposed {
+        /// Asset id.
+        asset: u64,
+        /// AID principal.
+        #[serde(with = "amount_str")]
+        principal: u128,
+        /// Financier share of job revenue, bps.
+        share_bps: u32,
+    },
+    /// A job was bound to the provider's asset (its revenue is the asset's).
+    AssetBound {
+        /// Job id.
+        job: u64,
+        /// Asset id.
+        asset: u64,
+    },
+    /// The provider reported a job's energy; the ledger computed its carbon (SCI).
+    EnergyReported {
+        /// Job id.
+        job: u64,
+        /// Energy, mWh.
+        #[serde(with = "amount_str")]
+        energy_mwh: u128,
+        /// SCI, mgCO2e.
+        #[serde(with = "amount_str")]
+        sci_mg: u128,
+        /// Green share, bps.
+        green_bps: u32,
+    },
     /// Something went wrong with one job or call; the agent carries on.
     Warning {
         /// Job id, if one job is concerned.
@@ -230,6 +272,32 @@ impl std::fmt::Display for AgentEvent {
                 f,
                 "job {job}: committed trace {} ({steps} steps)",
                 short(trace_root)
+            ),
+            AssetRegistered { model } => write!(f, "registered GPU asset {model}"),
+            AssetReady { asset, status } => write!(f, "asset {asset} is {status}"),
+            FinancingProposed {
+                asset,
+                principal,
+                share_bps,
+            } => write!(
+                f,
+                "asset {asset}: proposed vault financing of {principal} AID base units for {share_bps} bps of revenue"
+            ),
+            AssetBound { job, asset } => write!(f, "job {job}: runs on asset {asset}"),
+            EnergyReported {
+                job,
+                energy_mwh,
+                sci_mg,
+                green_bps,
+            } => write!(
+                f,
+                "job {job}: energy {}.{:03} kWh, carbon {}.{:03} gCO2e (SCI), green share {}.{:02}%",
+                energy_mwh / 1_000_000,
+                (energy_mwh / 1_000) % 1_000,
+                sci_mg / 1_000,
+                sci_mg % 1_000,
+                green_bps / 100,
+                green_bps % 100
             ),
             Settled { job, paid, fee } => write!(f, "job {job}: settled, paid {paid} (fee {fee})"),
             Checked {

@@ -6,6 +6,7 @@
 //!   dispute round from its own trace ([`game`]) and settles after the challenge window.
 //! - [`verifier`]: re-runs sampled steps of committed jobs from the provider's published
 //!   checkpoints, attests when they match, otherwise challenges and plays the game to the end.
+//! - [`asset`]: the provider's GPU asset (register, financing, job binding) and energy reports.
 //! - [`buyer`]: uploads a job's spec and data and posts it.
 //! - [`fault`]: **a fault injector for tests and demos only**.
 //!
@@ -13,6 +14,7 @@
 //! panic on what the node or a blob holds, retry with backoff while the node is down, and report
 //! everything through an `on_event` callback as [`AgentEvent`]s. They return when `stop` is set.
 
+pub mod asset;
 pub mod buyer;
 pub mod chain;
 pub mod config;

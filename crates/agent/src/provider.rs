@@ -13,6 +13,10 @@
 //! 4. **Committed jobs**: answer every dispute round from the stored trace ([`crate::game`]),
 //!    and `Settle` once the challenge window has passed.
 //!
+//! 5. **Its GPU asset and energy** (issue 6, [`crate::asset`]): register the configured asset,
+//!    propose its financing once active, bind every job it bids on to it, and report each
+//!    committed job's energy.
+//!
 //! Running a job blocks the loop (one job at a time). A fault injection set in the config
 //! (tests and demos only) corrupts every job this provider runs.
 
@@ -27,6 +31,7 @@ use verity_primitives::{Address, Hash};
 use verity_ree::runner::RunOptions;
 use verity_ree::trace::Trace;
 
+use crate::asset::AssetState;
 use crate::chain::Link;
 use crate::game::{LocalRun, Stalls, advance, ruled_event};
 use crate::work::{JobFiles, upload_outputs};
@@ -57,6 +62,9 @@ pub fn run(
         runs: BTreeMap::new(),
         reported: BTreeSet::new(),
         stalls: Stalls::default(),
+        asset: AssetState::default(),
+        run_ms: BTreeMap::new(),
+        energy_sent: BTreeSet::new(),
     };
     let (metadata, target, poll) = (
         p.cfg.metadata.clone(),
@@ -86,6 +94,12 @@ struct Provider {
     reported: BTreeSet<u64>,
     /// When each dispute last changed.
     stalls: Stalls,
+    /// Its GPU asset (issue 6).
+    asset: AssetState,
+    /// Measured run time of each job it ran, ms.
+    run_ms: BTreeMap<u64, u64>,
+    /// Jobs whose energy was reported (or could not be).
+    energy_sent: BTreeSet<u64>,
 }
 
 /// Fetch every job matching `filter`, page by page.
@@ -141,6 +155,18 @@ impl Provider {
 
     fn tick(&mut self, ev: &mut dyn FnMut(&AgentEvent)) -> Result<(), AgentError> {
         let now = self.link.now_ms()?;
+        if let Some(plan) = self.cfg.asset.clone() {
+            let r = self.asset.advance(&self.link, &plan, ev);
+            if let Err(e) = r {
+                if e.is_transport() {
+                    return Err(e);
+                }
+                ev(&AgentEvent::Warning {
+                    job: None,
+                    message: format!("asset: {e}"),
+                });
+            }
+        }
         let open = all_jobs(
             &self.link,
             JobFilter {
@@ -231,7 +257,7 @@ impl Provider {
         )?;
         self.mine.insert(j.id, price);
         ev(&AgentEvent::Bid { job: j.id, price });
-        Ok(())
+        crate::asset::bind(&self.link, &self.asset, j.id, ev)
     }
 
     fn advance_job(
@@ -267,6 +293,7 @@ impl Provider {
             }
             JobStatus::Committed | JobStatus::Disputed if mine => {
                 self.report_rulings(j, ev)?;
+                self.report_energy(j, ev)?;
                 if j.status == JobStatus::Disputed {
                     let height = self.link.client().status()?.height;
                     let local = self.local(j)?;
@@ -296,6 +323,27 @@ impl Provider {
             }
         }
         Ok(())
+    }
+
+    /// Report a committed job's energy once (when a mean power is configured).
+    fn report_energy(
+        &mut self,
+        j: &Job,
+        ev: &mut dyn FnMut(&AgentEvent),
+    ) -> Result<(), AgentError> {
+        let Some(power) = self.cfg.power_mw else {
+            return Ok(());
+        };
+        if !self.energy_sent.insert(j.id) {
+            return Ok(());
+        }
+        // After a restart the run time is unknown: report the whole allowed wall time.
+        let run_ms = self.run_ms.get(&j.id).copied().unwrap_or(u64::MAX);
+        let r = crate::asset::report_energy(&self.link, j, power, run_ms, ev);
+        if r.as_ref().is_err_and(AgentError::is_transport) {
+            self.energy_sent.remove(&j.id);
+        }
+        per_job(r, j.id, false, ev)
     }
 
     fn report_rulings(
@@ -374,6 +422,7 @@ impl Provider {
         let out_dir = dir.join("out");
         let every = (steps / 10).max(1);
         let id = j.id;
+        let started = std::time::Instant::now();
         let out = files.run(
             &RunOptions {
                 threads: self.cfg.threads,
@@ -391,6 +440,10 @@ impl Provider {
                 }
             },
         )?;
+        self.run_ms.insert(
+            j.id,
+            u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        );
         let (manifest, blobs) = upload_outputs(self.link.client(), j.id, &out_dir, &out.receipt)?;
         ev(&AgentEvent::Uploaded {
             job: j.id,
