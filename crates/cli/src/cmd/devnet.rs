@@ -16,7 +16,10 @@
 //!
 //! Jobs ask for 8, 4 or 2 cores in turn, so the reverse auction (lowest price wins among the
 //! providers that meet the requirement) hands them to provider-1, provider-2 and the cheater in
-//! rotation; every job asks for a 100% spot-check. The cheater's commits are wrong from the
+//! rotation; every job asks for a 100% spot-check. Jobs are paid in AID: provider-1 and
+//! provider-2 run them on GPU assets financed by the sAID vault, every job reports its energy
+//! and carbon, and the `vault` and `energy` agents attest, fund and report (see
+//! `devnet_assets.rs`). The cheater's commits are wrong from the
 //! injected op on, the verifier challenges, the bisection game runs round by round and the
 //! cheater is slashed. Ctrl-C stops the agents, then the node. `--agents none` runs the node alone.
 
@@ -41,6 +44,8 @@ use super::agents::Printer;
 use super::keystore::secret_hex;
 use super::node::{Tuning, serve_with};
 
+#[path = "devnet_assets.rs"]
+mod assets; // issue 6: financed GPU assets, energy reports, the vault agent
 #[path = "devnet_savings.rs"]
 mod savings; // issue 5: provider savings policies in the dev genesis
 mod watch;
@@ -235,6 +240,8 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> anyhow::Result<JoinHa
 fn start_loop(plan: &LoopPlan, stop: &Arc<AtomicBool>) -> anyhow::Result<Vec<JoinHandle<()>>> {
     let roster = Printer::new(plan.json, Some("devnet"));
     let mut handles = Vec::new();
+    // issue 6: jobs are paid in AID (the vault's asset); VTY stays accepted.
+    let aid = assets::token_id(&ApiClient::new(&plan.url), "AID").unwrap_or(TokenId(0));
     let addr = |i: u32| verity_ledger::address_of(&dev_secret(i));
     roster.print_line(&if plan.json {
         json!({"agent": "devnet", "event": "Agents",
@@ -260,8 +267,15 @@ fn start_loop(plan: &LoopPlan, stop: &Arc<AtomicBool>) -> anyhow::Result<Vec<Joi
             per_step: p.floor_per_step,
             per_op: 0,
             markup_bps: 0,
-            tokens: vec![TokenId(0)],
+            tokens: vec![TokenId(0), aid],
         };
+        match assets::provider_asset(p.account) {
+            Some((asset, power)) => {
+                cfg.asset = Some(asset);
+                cfg.power_mw = Some(power);
+            }
+            None => cfg.power_mw = Some(assets::CHEATER_POWER_MW),
+        }
         cfg.capacity = Capacity {
             device_class: "cpu".into(),
             cores: p.cores,
@@ -292,8 +306,19 @@ fn start_loop(plan: &LoopPlan, stop: &Arc<AtomicBool>) -> anyhow::Result<Vec<Joi
     let (url, json, interval, jobs) = (plan.url.clone(), plan.json, plan.interval, plan.jobs);
     let s = Arc::clone(stop);
     handles.push(spawn("buyer", move || {
-        buyer_loop(&url, json, interval, jobs, &s);
+        buyer_loop(&url, json, interval, jobs, aid, &s);
     })?);
+    for (name, f) in [
+        (
+            "vault",
+            assets::vault_agent as fn(&str, bool, &Arc<AtomicBool>),
+        ),
+        ("energy", assets::energy_reporter),
+    ] {
+        let (url, json) = (plan.url.clone(), plan.json);
+        let s = Arc::clone(stop);
+        handles.push(spawn(name, move || f(&url, json, &s))?); // issue 6
+    }
     let (url, json) = (plan.url.clone(), plan.json);
     let s = Arc::clone(stop);
     handles.push(spawn("oracle", move || {
@@ -327,12 +352,29 @@ fn nap(d: Duration, stop: &AtomicBool) -> bool {
     !stop.load(Ordering::Relaxed)
 }
 
-/// The devnet buyer: post job `k` (alternating MLP on wine-quality and the char model), then
-/// wait `interval`, until `stop` (or `jobs` jobs, when nonzero).
-fn buyer_loop(url: &str, json_out: bool, interval: Duration, jobs: u64, stop: &AtomicBool) {
+/// The devnet buyer: post job `k` (alternating MLP on wine-quality and the char model), paid
+/// in `token` (1 whole unit at most), then wait `interval`, until `stop` (or `jobs` jobs, when
+/// nonzero).
+fn buyer_loop(
+    url: &str,
+    json_out: bool,
+    interval: Duration,
+    jobs: u64,
+    token: TokenId,
+    stop: &AtomicBool,
+) {
     let out = Printer::new(json_out, Some("buyer"));
     let client = ApiClient::new(url);
     let key: SecretKey = dev_secret(BUYER);
+    if token != TokenId(0) {
+        // issue 6: the buyer pays in AID, minted from 1,000 of its USDC.
+        let link = verity_agent::chain::Link::new(url, key);
+        if let Err(e) = assets::mint_aid(&link, &client, 1_000_000_000) {
+            out.print_line(&format!(
+                "[buyer] cannot mint AID ({e}); jobs may fail to post"
+            ));
+        }
+    }
     let wine = match verity_ree::data::builtin::export("winequality") {
         Ok(e) => e.csv.into_bytes(),
         Err(e) => {
@@ -343,7 +385,7 @@ fn buyer_loop(url: &str, json_out: bool, interval: Duration, jobs: u64, stop: &A
     let mut k: u64 = 0;
     while !stop.load(Ordering::Relaxed) && (jobs == 0 || k < jobs) {
         let job = demo_job(k, &wine);
-        let mut offer = JobOffer::new(TokenId(0), VTY);
+        let mut offer = JobOffer::new(token, VTY);
         offer.escrow = VTY;
         offer.min_cores = job.cores;
         offer.spot_check_bps = 10_000;
@@ -359,8 +401,10 @@ fn buyer_loop(url: &str, json_out: bool, interval: Duration, jobs: u64, stop: &A
                     .to_string()
                 } else {
                     format!(
-                        "[buyer] posted job {id}: {} (needs {} cores), max price 1 VTY",
-                        job.what, job.cores
+                        "[buyer] posted job {id}: {} (needs {} cores), max price 1 {}",
+                        job.what,
+                        job.cores,
+                        if token == TokenId(0) { "VTY" } else { "AID" }
                     )
                 }
             }

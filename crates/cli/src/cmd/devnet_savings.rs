@@ -15,9 +15,12 @@
 
 use verity_ledger::{Address, Genesis};
 
-/// The dev genesis for `addresses`; with `agents`, plus the provider agents' savings policies.
+/// The dev genesis for `addresses` plus the `ENERGY` feed of the `energy` dev key (issue 6);
+/// with `agents`, plus the provider agents' savings policies.
 pub fn dev_genesis(addresses: &[Address], agents: bool) -> Genesis {
     let mut g = Genesis::dev(addresses);
+    // issue 6: the `energy` dev key may attest energy (in both modes).
+    g.oracle.push(verity_ledger::green::dev_energy_feed());
     if !agents {
         return g;
     }

@@ -1,7 +1,9 @@
 //! The devnet's `ledger` line printer: follows `GET /v1/jobs` and `GET /v1/disputes` and prints
 //! what the chain recorded — a job assigned, committed, disputed, settled or slashed, each
-//! dispute round and the ruling with its amounts — naming the devnet agents by name. Amounts
-//! are shown in VTY (the devnet's payment and staking token).
+//! dispute round and the ruling with its amounts — naming the devnet agents by name. Prices
+//! are shown in the job's token (AID or VTY), stakes in VTY. When a job settles it adds the
+//! job's energy and carbon, the sAID share price and the green index (issue 6,
+//! `devnet_assets.rs`).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,6 +40,12 @@ fn vty(v: u128) -> String {
     format!("{} VTY", format_amount(v, 18))
 }
 
+/// A job price in its token (the devnet's are VTY, id 0, and AID; both 18 decimals).
+fn priced(v: u128, token: verity_ledger::TokenId) -> String {
+    let unit = if token.0 == 0 { "VTY" } else { "AID" };
+    format!("{} {unit}", format_amount(v, 18))
+}
+
 /// What was last printed about the chain.
 #[derive(Default)]
 struct Seen {
@@ -46,6 +54,8 @@ struct Seen {
     first_live: usize,
     disputes: BTreeMap<u64, (u32, Phase)>,
     first_open_dispute: usize,
+    /// The sAID share price printed last (issue 6).
+    share_price: Option<u128>,
 }
 
 /// Poll every half second until `stop`, printing each change once.
@@ -61,6 +71,14 @@ pub fn run(client: &ApiClient, json_out: bool, stop: &AtomicBool) {
             for j in &page.jobs {
                 if let Some(line) = job_change(&mut seen, j, json_out) {
                     out.print_line(&line);
+                    if j.status == JobStatus::Settled {
+                        let (lines, price) =
+                            super::assets::settled_lines(client, j.id, json_out, seen.share_price);
+                        seen.share_price = price.or(seen.share_price);
+                        for l in lines {
+                            out.print_line(&l);
+                        }
+                    }
                 }
             }
             let done = page.jobs.iter().take_while(|j| !j.status.is_live()).count();
@@ -108,7 +126,7 @@ fn job_change(seen: &mut Seen, j: &Job, json_out: bool) -> Option<String> {
         JobStatus::Assigned => format!(
             "job {} assigned to {who} at {} ({} of its stake locked)",
             j.id,
-            vty(j.price),
+            priced(j.price, j.terms.token),
             vty(j.locked)
         ),
         JobStatus::Committed => match &j.commit {
@@ -127,7 +145,11 @@ fn job_change(seen: &mut Seen, j: &Job, json_out: bool) -> Option<String> {
             j.id,
             j.disputes.last().map_or_else(|| "?".into(), u64::to_string)
         ),
-        JobStatus::Settled => format!("job {} settled: {who} paid for {}", j.id, vty(j.price)),
+        JobStatus::Settled => format!(
+            "job {} settled: {who} paid for {}",
+            j.id,
+            priced(j.price, j.terms.token)
+        ),
         JobStatus::Slashed => format!(
             "job {}: {who} LOST the dispute: stake slashed, escrow refunded to the buyer",
             j.id
