@@ -431,9 +431,27 @@ fn status(ctx: &Ctx, id: u64) -> anyhow::Result<()> {
     let job = client
         .job(id)
         .with_context(|| format!("cannot read job {id}"))?;
-    let value = serde_json::to_value(&job)?;
+    let mut value = serde_json::to_value(&job)?;
     let (sym, dec) = token_meta(&client, job.terms.token);
-    ctx.emit(value, || job_text(&job, &sym, dec))
+    // issue 6: energy and carbon once reported (GET /v1/green/jobs/{id}); absent on old nodes.
+    let energy = client.green_job(id).ok().and_then(|g| g.energy);
+    if let (Some(obj), Some(e)) = (value.as_object_mut(), &energy) {
+        obj.insert("energy".into(), serde_json::to_value(e)?);
+    }
+    ctx.emit(value, || {
+        let mut text = job_text(&job, &sym, dec);
+        if let Some(e) = &energy {
+            text.push_str(&format!(
+                "\n  energy {} kWh · carbon {} gCO2e (SCI) · green share {}.{:02}%{}",
+                format_amount(e.sci.energy_mwh, 6),
+                format_amount(e.sci.sci_mg, 3),
+                e.green_bps / 100,
+                e.green_bps % 100,
+                e.asset.map_or_else(String::new, |a| format!(" · on asset {a}"))
+            ));
+        }
+        text
+    })
 }
 
 /// A job for people (several lines).
