@@ -39,8 +39,14 @@ pub struct SimConfig {
     pub tbill_yield: f64,
     /// Daily standard deviation of the yield path (0.0002 = 2 bp), mean-reverting to the start.
     pub tbill_yield_daily_sd: f64,
-    /// Share of the day's settled job value the financed GPUs pay the sAID vault, bps.
-    pub vault_revenue_bps: u32,
+    /// The financing deal's revenue share: the part of each financed GPU job's pay the ledger
+    /// sends the sAID vault at settlement, bps (see `financing`).
+    pub financing_share_bps: u32,
+    /// AID principal the vault lends the GPU operator, whole AID.
+    pub financing_principal_aid: u32,
+    /// Mean GPU jobs paid in AID posted per simulated hour for the financed GPU while its deal
+    /// is active (Poisson).
+    pub financed_jobs_per_hour: f64,
 }
 
 impl Default for SimConfig {
@@ -61,7 +67,9 @@ impl Default for SimConfig {
             savings_share_bps: 10_000,
             tbill_yield: 0.045,
             tbill_yield_daily_sd: 0.0002,
-            vault_revenue_bps: 1_000,
+            financing_share_bps: 2_000,
+            financing_principal_aid: 5_000,
+            financed_jobs_per_hour: 0.5,
         }
     }
 }
@@ -88,12 +96,20 @@ impl SimConfig {
                 self.jobs_per_hour
             ));
         }
+        if !(0.0..=50.0).contains(&self.financed_jobs_per_hour)
+            || self.financing_principal_aid > 100_000_000
+        {
+            return bad(
+                "financed_jobs_per_hour must be in 0..=50 and financing_principal_aid at most 1e8"
+                    .into(),
+            );
+        }
         if !(0.0..=1.0).contains(&self.cheat_probability) {
             return bad("cheat_probability must be in 0..=1".into());
         }
         if self.spot_check_bps > 10_000
             || self.savings_share_bps > 10_000
-            || self.vault_revenue_bps > 10_000
+            || self.financing_share_bps > 10_000
         {
             return bad("bps settings must be at most 10000".into());
         }

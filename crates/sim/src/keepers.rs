@@ -1,6 +1,6 @@
 //! The world around the market: the VTY reference price, the arbitrageur that trades the AMM
 //! pools back to reference prices, the T-bill yield reporter, the NAV keeper, buy-and-burn,
-//! the savers and the financed GPUs' revenue paid to the sAID vault.
+//! and the savers of the sAID vault.
 //!
 //! **VTY price.** A reference price follows a driftless log random walk, one step an hour with
 //! standard deviation `vty_volatility / √8760`. It reaches the ledger only through the AMM:
@@ -11,20 +11,18 @@
 //! **T-bill yield.** Once a day the `oracle` key reports `TBILL_YIELD`: a mean-reverting walk
 //! `y ← y + 0.05 (y₀ − y) + σ z`, clamped to [0, 20%]; the keeper then sends `AccrueNav`.
 //!
-//! **Burn.** Once a day the keeper sends `ExecuteBuyback {VTY}` when the fee account holds VTY
-//! (fees are already in VTY: 70% burned, the rest to the treasury and the caller).
+//! **Burn.** Once a day the keeper sends `ExecuteBuyback` for VTY and for AID when the fee
+//! account holds them (VTY fees are already in VTY; AID fees of the financed GPU jobs are swapped
+//! to VTY along the router: 70% burned, the rest to the treasury and the caller).
 //!
-//! **Vault.** Savers mint AID with USDC and deposit it into the sAID vault on random days. The
-//! vault's financed GPUs pay it `vault_revenue_bps` of the day's settled job value, as an AID
-//! transfer into the vault account — the vault counts its idle AID, so its share price rises.
-//! (The ledger has no revenue-share transaction for financed assets yet; this transfer stands in
-//! for it.)
+//! **Vault.** Savers mint AID with USDC and deposit it into the sAID vault on random days. Its
+//! revenue comes from the financed GPU through the ledger's financing flow (`crate::financing`).
 
 use crate::SimError;
 use crate::config::SimConfig;
 use crate::rng::SimRng;
 use crate::world::{USDC_ONE, World};
-use verity_ledger::{Payload, Timestamp, TokenId, amm, burn, oracle, treasury, vault};
+use verity_ledger::{Payload, Timestamp, TokenId, amm, burn, oracle, treasury};
 
 /// 1e18 as f64.
 pub const E18: f64 = 1e18;
@@ -92,13 +90,8 @@ impl Keepers {
         Ok(())
     }
 
-    /// End of a day: yield report, NAV accrual, buyback, savers, vault revenue.
-    pub fn end_of_day(
-        &mut self,
-        cfg: &SimConfig,
-        w: &mut World,
-        settled_usd_today: f64,
-    ) -> Result<(), SimError> {
+    /// End of a day: yield report, NAV accrual, buyback, savers.
+    pub fn end_of_day(&mut self, cfg: &SimConfig, w: &mut World) -> Result<(), SimError> {
         let t = w.tokens;
         let y0 = cfg.tbill_yield;
         self.tbill_yield = (self.tbill_yield
@@ -114,8 +107,10 @@ impl Keepers {
         )?;
         let keeper = w.accounts.keeper;
         w.send(keeper, Payload::AccrueNav)?;
-        if w.state.balance(burn::fee_account(), t.vty) > 0 {
-            w.send(keeper, Payload::ExecuteBuyback { token: t.vty })?;
+        for token in [t.vty, t.aid] {
+            if w.state.balance(burn::fee_account(), token) > 0 {
+                w.send(keeper, Payload::ExecuteBuyback { token })?;
+            }
         }
         for s in w.accounts.savers.clone() {
             if !self.day_rng.chance(0.5) {
@@ -138,19 +133,6 @@ impl Keepers {
                 Payload::VaultDeposit {
                     assets: dollars * 1_000_000_000_000_000_000,
                     min_shares: 0,
-                },
-            )?;
-        }
-        let revenue = settled_usd_today * f64::from(cfg.vault_revenue_bps) / 10_000.0;
-        let aid = (revenue * E18) as u128;
-        let fin = w.accounts.financier;
-        if aid > 0 && w.state.balance(fin, t.aid) >= aid {
-            w.send(
-                fin,
-                Payload::Transfer {
-                    to: vault::vault_account(),
-                    token: t.aid,
-                    amount: aid,
                 },
             )?;
         }

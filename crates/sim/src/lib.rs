@@ -20,6 +20,7 @@
 
 pub mod chart;
 pub mod config;
+pub mod financing;
 pub mod keepers;
 pub mod market;
 pub mod metrics;

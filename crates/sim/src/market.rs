@@ -11,6 +11,11 @@
 //! refunded. A cheat on a job not drawn for a spot check goes unseen and is paid ("fraud
 //! missed" in the report).
 //!
+//! **Financed GPU jobs.** While the vault's financing deal is active (`crate::financing`) buyers
+//! also post jobs paid in AID for the financed GPU; only its operator bids on them (at 80% of
+//! the buyers' budget rate), binds its asset to each one it wins in the block that commits it,
+//! and never cheats. The ledger pays the vault the deal's share of each at `Settle`.
+//!
 //! **Timeline** (one block an hour): post at T; bids at T+1h (bid window 90 min); match at T+2h;
 //! commit at T+3h; attest or challenge at T+4h; settle at T+6h (challenge window 3 h).
 
@@ -20,9 +25,10 @@ use crate::rng::SimRng;
 use crate::trace::SynthTrace;
 use crate::world::{HOUR_MS, VTY_ONE, World};
 use std::collections::{BTreeMap, BTreeSet};
+use verity_ledger::assets::AssetTx;
 use verity_ledger::market::dispute::{self, Phase};
 use verity_ledger::market::{self, JobStatus, JobTerms};
-use verity_ledger::{Address, Event, Hash, Payload, Receipt};
+use verity_ledger::{Address, Event, Hash, Payload, Receipt, TokenId};
 
 /// Most jobs a provider runs at once.
 pub const PROVIDER_CAPACITY: usize = 3;
@@ -46,6 +52,8 @@ pub struct JobFacts {
     pub close_sent: bool,
     /// Bids were sent.
     pub bids_sent: bool,
+    /// Paid in AID, for the financed GPU.
+    pub financed: bool,
 }
 
 /// The marketplace agents' memory.
@@ -56,14 +64,14 @@ pub struct Market {
     /// Jobs by id.
     pub facts: BTreeMap<u64, JobFacts>,
     live: BTreeSet<u64>,
-    posted: Vec<(Address, u128, u32)>,
+    posted: Vec<(Address, u128, u32, bool)>,
 }
 
-fn terms(cfg: &SimConfig, w: &World, n: u64, max_price: u128) -> JobTerms {
+fn terms(cfg: &SimConfig, n: u64, token: TokenId, max_price: u128) -> JobTerms {
     JobTerms {
         spec_hash: Hash::keccak(&[b"verity-sim/spec".as_slice(), &n.to_be_bytes()].concat()),
         data_hashes: Vec::new(),
-        token: w.tokens.vty,
+        token,
         max_price,
         escrow: max_price,
         device_class: "gpu".into(),
@@ -97,8 +105,15 @@ impl Market {
         }
     }
 
-    /// Buyers post this hour's jobs (Poisson arrivals) at VTY price `vty_usd`.
-    pub fn post(&mut self, cfg: &SimConfig, w: &mut World, vty_usd: f64) -> Result<(), SimError> {
+    /// Buyers post this hour's jobs (Poisson arrivals) at VTY price `vty_usd`; with `financed`
+    /// (a deal is active) also the financed GPU's jobs, paid in AID.
+    pub fn post(
+        &mut self,
+        cfg: &SimConfig,
+        w: &mut World,
+        vty_usd: f64,
+        financed: bool,
+    ) -> Result<(), SimError> {
         let n = self.rng.poisson(cfg.jobs_per_hour);
         for _ in 0..n {
             let buyer = w.accounts.buyers[self.rng.below(w.accounts.buyers.len() as u64) as usize];
@@ -110,9 +125,26 @@ impl Market {
                 continue;
             }
             let seq = self.posted.len() as u64 + self.facts.len() as u64;
-            let t = terms(cfg, w, seq, max_price);
+            let t = terms(cfg, seq, w.tokens.vty, max_price);
             w.send(buyer, Payload::PostJob(t))?;
-            self.posted.push((buyer, max_price, gpu_hours));
+            self.posted.push((buyer, max_price, gpu_hours, false));
+        }
+        if financed {
+            for _ in 0..self.rng.poisson(cfg.financed_jobs_per_hour) {
+                let buyer =
+                    w.accounts.buyers[self.rng.below(w.accounts.buyers.len() as u64) as usize];
+                let gpu_hours = 1 + self.rng.below(8) as u32;
+                let budget =
+                    f64::from(gpu_hours) * cfg.usd_per_gpu_hour * (1.05 + 0.3 * self.rng.uniform());
+                let max_price = vty_units(budget); // AID has 18 decimals, like VTY; $1 each
+                if max_price == 0 || w.state.balance(buyer, w.tokens.aid) < max_price {
+                    continue;
+                }
+                let seq = self.posted.len() as u64 + self.facts.len() as u64;
+                let t = terms(cfg, seq, w.tokens.aid, max_price);
+                w.send(buyer, Payload::PostJob(t))?;
+                self.posted.push((buyer, max_price, gpu_hours, true));
+            }
         }
         Ok(())
     }
@@ -131,9 +163,9 @@ impl Market {
                         if let Some(i) = self
                             .posted
                             .iter()
-                            .position(|(b, m, _)| b == buyer && m == max_price)
+                            .position(|(b, m, _, _)| b == buyer && m == max_price)
                         {
-                            let (_, _, gpu_hours) = self.posted.remove(i);
+                            let (_, _, gpu_hours, financed) = self.posted.remove(i);
                             self.facts.insert(
                                 *job,
                                 JobFacts {
@@ -144,6 +176,7 @@ impl Market {
                                     challenged: false,
                                     close_sent: false,
                                     bids_sent: false,
+                                    financed,
                                 },
                             );
                             self.live.insert(*job);
@@ -170,8 +203,15 @@ impl Market {
         self.live.len()
     }
 
-    /// Every agent's move on every live job for the next block.
-    pub fn act(&mut self, cfg: &SimConfig, w: &mut World, vty_usd: f64) -> Result<(), SimError> {
+    /// Every agent's move on every live job for the next block; `asset` is the financed GPU
+    /// while its deal is active.
+    pub fn act(
+        &mut self,
+        cfg: &SimConfig,
+        w: &mut World,
+        vty_usd: f64,
+        asset: Option<u64>,
+    ) -> Result<(), SimError> {
         let now = w.next_time();
         let height = w.next_height();
         let keeper = w.accounts.keeper;
@@ -200,6 +240,21 @@ impl Market {
                     }
                     facts.bids_sent = true;
                     let gpu = f64::from(facts.gpu_hours);
+                    if facts.financed {
+                        let op = w.accounts.financier;
+                        let price =
+                            vty_units(gpu * cfg.usd_per_gpu_hour * 0.8).min(j.terms.max_price);
+                        let need = market::collateral(price, factor)?;
+                        let free = w
+                            .state
+                            .stake(op)
+                            .bonded
+                            .saturating_sub(market::locked(&w.state, &op)?);
+                        if asset.is_some() && price > 0 && free >= need {
+                            w.send(op, Payload::Bid { job: j.id, price })?;
+                        }
+                        continue;
+                    }
                     for (i, p) in w.accounts.providers.clone().iter().enumerate() {
                         if busy.get(p).copied().unwrap_or(0) >= PROVIDER_CAPACITY {
                             continue;
@@ -231,6 +286,27 @@ impl Market {
                         continue;
                     }
                     let Some(p) = j.provider else { continue };
+                    if facts.financed {
+                        if let Some(a) = asset {
+                            w.send(
+                                p,
+                                Payload::Assets(AssetTx::BindJob {
+                                    job: j.id,
+                                    asset: a,
+                                }),
+                            )?;
+                        }
+                        let trace = SynthTrace::honest(j.id);
+                        w.send(
+                            p,
+                            Payload::Commit {
+                                job: j.id,
+                                result: trace.commit_args(j.id),
+                            },
+                        )?;
+                        facts.trace = Some(trace);
+                        continue;
+                    }
                     let idx = w.accounts.providers.iter().position(|x| *x == p);
                     let cheater = idx.is_some_and(|i| {
                         cfg.cheater_every > 0 && (i as u32 + 1).is_multiple_of(cfg.cheater_every)

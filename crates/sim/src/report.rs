@@ -51,6 +51,16 @@ pub struct Totals {
     pub conversions: u64,
     /// Auto-savings conversions skipped (slippage, no route).
     pub conversions_skipped: u64,
+    /// Day the vault's financing deal was funded (0 = never).
+    pub financing_day: u32,
+    /// GPU jobs on the financed asset settled (paid in AID).
+    pub financed_jobs_settled: u64,
+    /// What their operator was paid (after the protocol fee and the financier share), AID.
+    pub financed_paid_aid: f64,
+    /// What the ledger paid the vault from them (`RevenueShared`), AID.
+    pub financed_revenue_aid: f64,
+    /// Protocol fees of the AID-paid jobs, AID (bought back into VTY).
+    pub fees_aid: f64,
 }
 
 /// One simulated day (values at its end; flows during it), USD unless named otherwise.
@@ -209,7 +219,7 @@ impl Report {
         let _ = writeln!(m, "## Market\n");
         let _ = writeln!(m, "| measure | value |");
         let _ = writeln!(m, "| --- | ---: |");
-        let rows: [(&str, String); 18] = [
+        let rows: [(&str, String); 22] = [
             ("blocks", t.blocks.to_string()),
             ("transactions", t.transactions.to_string()),
             ("jobs posted", t.jobs_posted.to_string()),
@@ -237,6 +247,19 @@ impl Report {
             ("burned by buyback (VTY)", format!("{:.2}", t.burned_vty)),
             ("auto-savings conversions", t.conversions.to_string()),
             ("conversions skipped", t.conversions_skipped.to_string()),
+            (
+                "vault financing deal funded on day (0 = never)",
+                t.financing_day.to_string(),
+            ),
+            (
+                "financed GPU jobs settled (AID)",
+                t.financed_jobs_settled.to_string(),
+            ),
+            (
+                "financier share paid to the vault (AID)",
+                format!("{:.4}", t.financed_revenue_aid),
+            ),
+            ("protocol fees (AID)", format!("{:.4}", t.fees_aid)),
         ];
         for (k, v) in rows {
             let _ = writeln!(m, "| {k} | {v} |");

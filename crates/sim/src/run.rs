@@ -4,6 +4,7 @@
 //! [`write_outputs`] writes `report.md`, `report.json` and the PNG charts.
 
 use crate::config::SimConfig;
+use crate::financing::Financing;
 use crate::keepers::{E18, Keepers, vty_pool_price};
 use crate::market::Market;
 use crate::report::{DayRow, ProviderRow, Report, Totals};
@@ -11,6 +12,8 @@ use crate::world::World;
 use crate::{SimError, chart, metrics};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use verity_ledger::assets::AssetEvent;
+use verity_ledger::assets::finance::FinanceEvent;
 use verity_ledger::{Address, Event, Receipt, treasury, vault};
 
 /// Progress callback: (days done, days total).
@@ -36,7 +39,6 @@ struct Earnings {
 struct Tally {
     earnings: BTreeMap<Address, Earnings>,
     totals: Totals,
-    settled_usd_today: f64,
 }
 
 fn whole(x: u128) -> f64 {
@@ -49,6 +51,23 @@ impl Tally {
             for e in &r.events {
                 match e {
                     Event::JobPosted { .. } => self.totals.jobs_posted += 1,
+                    Event::JobSettled { job, paid, fee, .. }
+                        if market.facts.get(job).is_some_and(|f| f.financed) =>
+                    {
+                        // Paid in AID ($1) to the financed GPU's operator.
+                        self.totals.jobs_settled += 1;
+                        self.totals.financed_jobs_settled += 1;
+                        self.totals.fees_aid += whole(*fee);
+                        self.totals.financed_paid_aid += whole(*paid);
+                        self.totals.buyer_spend_usd += whole(paid + fee);
+                        if let Some(f) = market.facts.get(job) {
+                            self.totals.gpu_hours += u64::from(f.gpu_hours);
+                        }
+                    }
+                    Event::Asset(AssetEvent::Finance(FinanceEvent::RevenueShared {
+                        amount,
+                        ..
+                    })) => self.totals.financed_revenue_aid += whole(*amount),
                     Event::JobSettled {
                         job,
                         provider,
@@ -66,7 +85,6 @@ impl Tally {
                         self.totals.jobs_settled += 1;
                         self.totals.fees_vty += whole(*fee);
                         self.totals.buyer_spend_usd += usd;
-                        self.settled_usd_today += usd;
                         if let Some(f) = market.facts.get(job) {
                             self.totals.gpu_hours += u64::from(f.gpu_hours);
                             if f.cheated {
@@ -133,6 +151,7 @@ pub fn simulate(cfg: &SimConfig, progress: Progress<'_>) -> Result<Report, SimEr
     let mut keepers = Keepers::new(cfg, &w)?;
     let mut market = Market::new(cfg);
     let mut tally = Tally::default();
+    let mut financing = Financing::default();
     let stake = crate::world::AGENT_STAKE;
     for a in w.accounts.stakers().copied().collect::<Vec<_>>() {
         w.send(a, verity_ledger::Payload::Bond { amount: stake })?;
@@ -151,6 +170,7 @@ pub fn simulate(cfg: &SimConfig, progress: Progress<'_>) -> Result<Report, SimEr
         }
     }
     keepers.setup(&mut w)?;
+    financing.setup(&mut w)?;
     let receipts = w.seal()?;
     if let Some((kind, (_, err))) = w.failures.iter().next() {
         return Err(SimError::Config(format!(
@@ -165,7 +185,6 @@ pub fn simulate(cfg: &SimConfig, progress: Progress<'_>) -> Result<Report, SimEr
         .collect();
     let mut held_units = 0.0f64; // counterfactual: savers' earnings kept as VTY
     for day in 1..=cfg.days {
-        tally.settled_usd_today = 0.0;
         for e in tally.earnings.values_mut() {
             e.day_earned_vty = 0.0;
             e.day_converted_vty = 0.0;
@@ -173,11 +192,20 @@ pub fn simulate(cfg: &SimConfig, progress: Progress<'_>) -> Result<Report, SimEr
         }
         for hour in 0..24 {
             keepers.hour(cfg, &mut w)?;
+            financing.hour(cfg, &mut w)?;
             let vty_usd = vty_pool_price(&w)?;
-            market.act(cfg, &mut w, vty_usd)?;
-            market.post(cfg, &mut w, vty_usd)?;
+            let deal = Financing::active_deal(&w)?;
+            if deal.is_some() && tally.totals.financing_day == 0 {
+                tally.totals.financing_day = day;
+            }
+            let asset = match deal {
+                Some(_) => Financing::asset(&w)?.map(|a| a.id),
+                None => None,
+            };
+            market.act(cfg, &mut w, vty_usd, asset)?;
+            market.post(cfg, &mut w, vty_usd, asset.is_some())?;
             if hour == 23 {
-                keepers.end_of_day(cfg, &mut w, tally.settled_usd_today)?;
+                keepers.end_of_day(cfg, &mut w)?;
             }
             let receipts = w.seal()?;
             let vty_usd = vty_pool_price(&w)?;

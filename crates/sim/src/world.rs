@@ -24,7 +24,7 @@ pub const ARB_VTY: u128 = 100_000_000 * VTY_ONE;
 pub const ARB_USDC: u128 = 20_000_000 * USDC_ONE;
 /// Extra VTY each buyer starts with (out of the community-sale share).
 pub const BUYER_VTY: u128 = 20_000_000 * VTY_ONE;
-/// Extra USDC the financier (the GPU operator paying the vault) starts with.
+/// Extra USDC the financier (the GPU operator whose deal pays the vault) starts with.
 pub const FINANCIER_USDC: u128 = 5_000_000 * USDC_ONE;
 /// VTY each provider and verifier bonds at the start.
 pub const AGENT_STAKE: u128 = 200_000 * VTY_ONE;
@@ -45,7 +45,7 @@ pub struct Accounts {
     pub keeper: Address,
     /// Trades the pools back to the reference prices.
     pub arbitrageur: Address,
-    /// The GPU operator whose financing pays the vault.
+    /// The GPU operator: owns the financed asset, runs the AID-paid jobs (see `financing`).
     pub financier: Address,
     /// The T-bill yield reporter (devnet key `oracle`).
     pub oracle: Address,
@@ -215,7 +215,10 @@ impl World {
 fn sim_genesis(addrs: &[Address], a: &Accounts) -> Result<Genesis, SimError> {
     let mut g = Genesis::dev(addrs);
     let sale = genesis::dev_address_named("community-sale");
-    let extra_vty = ARB_VTY + BUYER_VTY * a.buyers.len() as u128;
+    let extra_vty = ARB_VTY
+        + BUYER_VTY * a.buyers.len() as u128
+        + crate::financing::KEEPER_LOCK_VTY
+        + AGENT_STAKE;
     let entry = g
         .balances
         .iter_mut()
@@ -242,8 +245,11 @@ fn sim_genesis(addrs: &[Address], a: &Accounts) -> Result<Genesis, SimError> {
     add(a.arbitrageur, "VTY", ARB_VTY);
     add(a.arbitrageur, "USDC", ARB_USDC);
     add(a.financier, "USDC", FINANCIER_USDC);
+    add(a.financier, "VTY", AGENT_STAKE);
+    add(a.keeper, "VTY", crate::financing::KEEPER_LOCK_VTY);
     for b in &a.buyers {
         add(*b, "VTY", BUYER_VTY);
+        add(*b, "USDC", crate::financing::BUYER_AID_USDC);
     }
     Ok(g)
 }

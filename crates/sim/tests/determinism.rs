@@ -1,6 +1,7 @@
 //! The simulator end to end on the real ledger: two runs of the same seed write byte-identical
 //! reports and charts; a different seed differs; every invariant held at every day's end
-//! (`simulate` fails otherwise); the market did what the report claims.
+//! (`simulate` fails otherwise); the market did what the report claims, and the vault earned
+//! through issue 6's financing flow (deal funded, AID jobs bound to the asset, revenue share).
 //! Knobs: `VERITY_SIM_DAYS` / `VERITY_SIM_PROVIDERS` (defaults 30 × 5).
 
 use verity_sim::{SimConfig, simulate, write_outputs};
@@ -78,6 +79,22 @@ fn same_seed_same_bytes_and_the_market_works() {
     assert!(
         last.vault_share_price > 1.0,
         "vault share price did not rise"
+    );
+    // The vault earned through the real financing flow: a deal was funded, GPU jobs bound to
+    // the asset settled in AID, and the ledger paid the vault the deal's share of their pay
+    // (rounded up per job, so at most one base unit per job above the exact share).
+    assert!(t.financing_day > 0, "no financing deal was funded");
+    assert!(t.financed_jobs_settled > 0, "no financed GPU job settled");
+    let share = f64::from(c.financing_share_bps) / 10_000.0;
+    // `JobSettled.paid` is what the operator got after the vault's share.
+    let exact = (t.financed_paid_aid + t.financed_revenue_aid) * share;
+    assert!(
+        t.financed_revenue_aid >= exact * (1.0 - 1e-12)
+            && t.financed_revenue_aid
+                <= exact * (1.0 + 1e-12) + t.financed_jobs_settled as f64 * 1e-18,
+        "vault revenue {} vs {share} × ({} paid + the revenue)",
+        t.financed_revenue_aid,
+        t.financed_paid_aid
     );
     // Every cheat was either caught, missed, or is still in a game at the end.
     assert!(t.fraud_caught + t.fraud_missed <= t.fraud_committed);
