@@ -20,6 +20,7 @@ mod market; // issue 4: blobs, jobs, disputes
 mod markets; // issue 5: pools and quotes
 mod report; // issue 8: savings history
 mod savings; // issue 5: oracle, TBILL, AID calls
+mod validators; // issue 7: validator sets, p2p keys
 
 /// What a client call can fail with.
 #[derive(Debug, thiserror::Error)]

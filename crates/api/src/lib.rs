@@ -15,6 +15,7 @@ pub mod report; // issue 8: savings history for verity report savings
 pub mod routes;
 pub mod savings; // issue 5: oracle, TBILL, AID
 pub mod types;
+pub mod validators; // issue 7: validator sets, p2p keys
 
 pub use client::{ApiClient, ApiError, EventStream};
 pub use types::*;

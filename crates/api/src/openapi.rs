@@ -127,6 +127,11 @@ fn operation(method: &str, path: &str, summary: &str) -> Value {
             op["parameters"] = crate::capacity::openapi_parameters(p);
             crate::capacity::openapi_responses(p)
         }
+        // --- validators (issue 7) ---
+        p if crate::validators::is_validators_route(p) => {
+            op["parameters"] = crate::validators::openapi_parameters(p);
+            crate::validators::openapi_responses(p)
+        }
         // --- marketplace (issue 4) ---
         p if crate::market::is_market_route(p) => {
             op["parameters"] = crate::market::openapi_parameters(p);

@@ -176,6 +176,17 @@ pub const ROUTES: &[Route] = &[
         path: crate::capacity::POSITION,
         summary: "The position NFT of an assigned job: who is paid at settlement",
     },
+    // --- validators (issue 7) ---
+    Route {
+        method: "GET",
+        path: crate::validators::VALIDATORS,
+        summary: "An epoch's validator set (?epoch=E, default the current epoch): address, p2p key, stake, sorted by key",
+    },
+    Route {
+        method: "GET",
+        path: crate::validators::P2P_KEY,
+        summary: "An account's registered ed25519 p2p key and whether it is in the current validator set",
+    },
     // --- reports (issue 8) ---
     Route {
         method: "GET",

@@ -52,6 +52,9 @@ enum Command {
     /// Bond, unbond or withdraw stake.
     #[command(subcommand)]
     Stake(cmd::stake::StakeCmd),
+    /// Register a p2p key, show one, list an epoch's validators (issue 7).
+    #[command(subcommand)]
+    P2p(cmd::p2p::P2pCmd),
     /// Show a transaction's status and receipt.
     Tx(cmd::tx::TxArgs),
     /// Show the node's height, state root and chain id.
@@ -148,6 +151,7 @@ fn main() -> std::process::ExitCode {
         Command::Balance(a) => cmd::balance::run(&ctx, a),
         Command::Send(a) => cmd::send::run(&ctx, a),
         Command::Stake(c) => cmd::stake::run(&ctx, c),
+        Command::P2p(c) => cmd::p2p::run(&ctx, c), // issue 7
         Command::Tx(a) => cmd::tx::run(&ctx, a),
         Command::Status => cmd::status::run(&ctx),
         Command::Proof(c) => cmd::proof::run(&ctx, c),

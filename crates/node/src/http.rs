@@ -40,6 +40,7 @@ mod markets; // issue 5: pools and quotes
 mod overview; // issue 8: network, provider and job-row views for the dashboard
 mod report; // issue 8: savings history (replayed from the store)
 mod savings; // issue 5: oracle, TBILL, AID routes
+mod validators; // issue 7: validator sets, p2p keys
 pub(crate) use market::BLOB_DIR;
 
 /// An API error answer.
@@ -100,6 +101,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let base = dashboard::routes(overview::routes(report::routes(base))); // issue 8: reports, dashboard
     let base = assets::routes(base); // issue 6: assets, financing, green
     let base = capacity::routes(base); // issue 6: capacity, positions
+    let base = validators::routes(base); // issue 7: validator sets, p2p keys
     markets::routes(savings::routes(economy::routes(base))) // issue 5: markets; oracle, TBILL, AID; vault, vesting, gov, savings
         .route(
             routes::SUBMIT_TX,

@@ -20,6 +20,7 @@ pub mod keys;
 pub mod keystore;
 pub mod market; // issue 5: pool, swap, quote
 pub mod node;
+pub mod p2p; // issue 7: p2p key registration, validator sets
 pub mod position; // issue 6: position NFTs
 pub mod proof;
 pub mod report; // issue 8: savings report
