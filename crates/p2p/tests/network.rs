@@ -133,13 +133,9 @@ fn gossip_run(seed: u64) -> Vec<Vec<(Address, Vec<u8>)>> {
             assert_eq!(before, keys.len(), "node {j} got a transaction twice");
         }
         assert_eq!(got[0].len(), 1, "node 0 receives only node 3's tx");
-        for j in 1..3 {
-            assert_eq!(got[j].len(), 21);
-            assert!(
-                got[j][..20]
-                    .iter()
-                    .all(|(from, _)| *from == entry(0).address)
-            );
+        for txs in &got[1..3] {
+            assert_eq!(txs.len(), 21);
+            assert!(txs[..20].iter().all(|(from, _)| *from == entry(0).address));
         }
         assert_eq!(got[3].len(), 20);
         got
