@@ -291,9 +291,9 @@ impl std::fmt::Display for AgentEvent {
                 green_bps,
             } => write!(
                 f,
-                "job {job}: energy {}.{:03} kWh, carbon {}.{:03} gCO2e (SCI), green share {}.{:02}%",
+                "job {job}: energy {}.{:06} kWh, carbon {}.{:03} gCO2e (SCI), green share {}.{:02}%",
                 energy_mwh / 1_000_000,
-                (energy_mwh / 1_000) % 1_000,
+                energy_mwh % 1_000_000,
                 sci_mg / 1_000,
                 sci_mg % 1_000,
                 green_bps / 100,
@@ -377,6 +377,17 @@ mod tests {
             fee: 25,
         };
         assert_eq!(serde_json::to_value(&s).unwrap()["paid"], "975");
+        let e = AgentEvent::EnergyReported {
+            job: 2,
+            energy_mwh: 1_234_567,
+            sci_mg: 41_005,
+            green_bps: 8_050,
+        };
+        assert_eq!(
+            e.to_string(),
+            "job 2: energy 1.234567 kWh, carbon 41.005 gCO2e (SCI), green share 80.50%"
+        );
+        assert_eq!(serde_json::to_value(&e).unwrap()["sci_mg"], "41005");
         assert!(!s.to_string().contains('\n'));
     }
 }

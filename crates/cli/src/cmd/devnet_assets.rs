@@ -223,7 +223,8 @@ pub fn energy_figures(who: usize, k: u64) -> (u32, u32) {
 }
 
 /// The energy reporter: at start and every [`ENERGY_EVERY`], attest the providers (#2–#4) and
-/// every registered asset, until `stop`.
+/// every registered asset; in between, every 2 s, attest assets registered since (so a job run
+/// on a new asset reports its asset's figures), until `stop`.
 pub fn energy_reporter(url: &str, json: bool, stop: &Arc<AtomicBool>) {
     let out = super::Printer::new(json, Some("energy"));
     let link = Link::new(
@@ -236,7 +237,17 @@ pub fn energy_reporter(url: &str, json: bool, stop: &Arc<AtomicBool>) {
         .map(|i| verity_ledger::address_of(&dev_secret(*i)))
         .collect();
     let mut k = 0u64;
+    let mut done: std::collections::BTreeSet<Subject> = std::collections::BTreeSet::new();
+    let mut round_at = std::time::Instant::now();
     loop {
+        let full = done.is_empty() || round_at.elapsed() >= ENERGY_EVERY;
+        if full && !done.is_empty() {
+            k += 1;
+            done.clear();
+        }
+        if full {
+            round_at = std::time::Instant::now();
+        }
         let mut subjects: Vec<(Subject, usize)> = providers
             .iter()
             .map(|p| (Subject::Provider(*p), 2))
@@ -247,6 +258,7 @@ pub fn energy_reporter(url: &str, json: bool, stop: &Arc<AtomicBool>) {
                 subjects.push((Subject::Asset(a.id), who));
             }
         }
+        subjects.retain(|(s, _)| !done.contains(s));
         let mut sent = 0usize;
         let mut last = None;
         for (subject, who) in &subjects {
@@ -259,27 +271,33 @@ pub fn energy_reporter(url: &str, json: bool, stop: &Arc<AtomicBool>) {
                     intensity_g_per_kwh: intensity,
                 }),
             ) {
-                Ok(_) => sent += 1,
+                Ok(_) => {
+                    sent += 1;
+                    done.insert(*subject);
+                }
                 Err(e) => last = Some(e.to_string()),
             }
         }
-        let (g0, i0) = energy_figures(0, k);
-        out.print_line(&if json {
-            json!({"agent": "energy", "event": "EnergyAttested", "subjects": sent,
-                   "error": last})
-            .to_string()
-        } else {
-            match last {
-                None => format!(
-                    "[energy] attested {sent} providers/assets (provider-1's GPU: {}.{:02}% green, {i0} gCO2e/kWh)",
-                    g0 / 100,
-                    g0 % 100
-                ),
-                Some(e) => format!("[energy] attested {sent} of {}; failed: {e}", subjects.len()),
-            }
-        });
-        k += 1;
-        if !super::nap(ENERGY_EVERY, stop) {
+        if !subjects.is_empty() {
+            let (g0, i0) = energy_figures(0, k);
+            out.print_line(&if json {
+                json!({"agent": "energy", "event": "EnergyAttested", "subjects": sent,
+                       "error": last})
+                .to_string()
+            } else {
+                match last {
+                    None => format!(
+                        "[energy] attested {sent} providers/assets (GPU assets of provider-1: {}.{:02}% green, {i0} gCO2e/kWh)",
+                        g0 / 100,
+                        g0 % 100
+                    ),
+                    Some(e) => {
+                        format!("[energy] attested {sent} of {}; failed: {e}", subjects.len())
+                    }
+                }
+            });
+        }
+        if !super::nap(Duration::from_secs(2), stop) {
             return;
         }
     }
