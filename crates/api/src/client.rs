@@ -13,6 +13,7 @@ use verity_primitives::{Address, Hash};
 use crate::routes::{self, fill};
 use crate::types::*;
 
+mod agent;
 mod assets; // issue 6: assets, financing, green
 mod capacity; // issue 6: capacity tokens, capacity AMM, positions
 mod economy; // issue 5: vault, vesting, governance, savings policy calls
@@ -20,7 +21,7 @@ mod market; // issue 4: blobs, jobs, disputes
 mod markets; // issue 5: pools and quotes
 mod report; // issue 8: savings history
 mod savings; // issue 5: oracle, TBILL, AID calls
-mod validators; // issue 7: validator sets, p2p keys
+mod validators; // issue 7: validator sets, p2p keys // issue 7: agent messaging
 
 /// What a client call can fail with.
 #[derive(Debug, thiserror::Error)]

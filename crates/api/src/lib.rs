@@ -3,6 +3,7 @@
 //! typed blocking client ([`ApiClient`]). The server lives in verity-node; clients (CLI, agents)
 //! depend only on this crate.
 
+pub mod agent; // issue 7: agent messaging
 pub mod assets; // issue 6: GPU assets, financing, green
 pub mod capacity; // issue 6: capacity tokens, capacity AMM, positions
 pub mod client;
