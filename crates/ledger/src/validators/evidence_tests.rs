@@ -216,7 +216,7 @@ fn evidence_round_trips_through_the_codec() {
     let back = DoubleSign::decode_evidence(&bytes).expect("decodes");
     assert_eq!(back, ds);
     // The signer index is key 1's place in the key-sorted participant set.
-    let mut sorted = vec![pk(0), pk(1), pk(2)];
+    let mut sorted = [pk(0), pk(1), pk(2)];
     sorted.sort();
     let index = sorted.iter().position(|k| *k == pk(1)).expect("present") as u32;
     assert_eq!((back.epoch(), back.view(), back.signer()), (4, 11, index));

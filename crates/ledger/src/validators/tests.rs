@@ -309,7 +309,7 @@ fn the_set_keeps_the_top_stakes_sorted_by_key() {
         });
     });
     let set = validator_set(&k.state, 0).expect("epoch 0");
-    let mut want = vec![1usize, 3];
+    let mut want = [1usize, 3];
     want.sort_by_key(|&i| pk(i as u64));
     assert_eq!(
         set.iter().map(|e| e.address).collect::<Vec<_>>(),
@@ -319,7 +319,7 @@ fn the_set_keeps_the_top_stakes_sorted_by_key() {
     ok(&k.send(2, Payload::Bond { amount: 10 * VTY }));
     empty_block(&mut k);
     let set = validator_set(&k.state, 1).expect("epoch 1");
-    let mut tied = vec![k.addr(1), k.addr(2), k.addr(3)];
+    let mut tied = [k.addr(1), k.addr(2), k.addr(3)];
     tied.sort();
     let mut got: Vec<Address> = set.iter().map(|e| e.address).collect();
     got.sort();
