@@ -30,6 +30,7 @@ use crate::core::{NodeCore, TxLookup};
 use crate::error::SubmitError;
 use crate::run::Shared;
 
+mod agent; // issue 7: agent messaging
 mod assets; // issue 6: assets, financing, green routes
 mod capacity; // issue 6: capacity tokens, capacity AMM, positions
 mod economy; // issue 5: vault, vesting, governance, savings policy routes
@@ -102,6 +103,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let base = assets::routes(base); // issue 6: assets, financing, green
     let base = capacity::routes(base); // issue 6: capacity, positions
     let base = validators::routes(base); // issue 7: validator sets, p2p keys
+    let base = agent::routes(base); // issue 7: agent messaging
     markets::routes(savings::routes(economy::routes(base))) // issue 5: markets; oracle, TBILL, AID; vault, vesting, gov, savings
         .route(
             routes::SUBMIT_TX,

@@ -51,6 +51,8 @@ pub struct NodeConfig {
     pub max_wait: Duration,
     /// Body limit of `PUT /v1/blobs/{hash}` (content store, issue 4), bytes.
     pub max_blob_body: usize,
+    /// Validator mode's p2p network (issue 7); `None` runs without peers.
+    pub p2p: Option<crate::validator::P2pNodeConfig>,
 }
 
 impl NodeConfig {
@@ -72,6 +74,7 @@ impl NodeConfig {
             max_batch_body: 32 * 1024 * 1024,
             max_wait: Duration::from_secs(30),
             max_blob_body: 64 * 1024 * 1024,
+            p2p: None,
         }
     }
 
@@ -126,6 +129,8 @@ pub(crate) struct Shared {
     /// Content store folder (issue 4).
     pub(crate) blob_dir: std::path::PathBuf,
     failure: Mutex<Option<NodeError>>,
+    /// The p2p network in validator mode (issue 7): gossip of admitted txs, agent messages.
+    pub(crate) p2p: std::sync::OnceLock<verity_p2p::P2pHandle>,
 }
 
 impl Shared {
@@ -147,6 +152,7 @@ impl Shared {
         if *self.shutdown.borrow() {
             return Err(SubmitError::ShuttingDown);
         }
+        let gossip = self.p2p.get().and_then(|_| serde_json::to_vec(&tx).ok());
         let result = VerifiedTx::verify(tx, self.chain_id).and_then(|v| {
             let mut core = self.lock_core();
             let r = core.admit(v);
@@ -161,6 +167,9 @@ impl Shared {
             Ok(_) => self.metrics.txs_admitted.inc(),
             Err(_) => self.metrics.txs_rejected.inc(),
         };
+        if let (Ok(_), Some(bytes), Some(p2p)) = (&result, gossip, self.p2p.get()) {
+            let _ = p2p.publish_tx(bytes);
+        }
         result
     }
 
@@ -172,6 +181,11 @@ impl Shared {
         if *self.shutdown.borrow() {
             return txs.iter().map(|_| Err(SubmitError::ShuttingDown)).collect();
         }
+        let gossip: Option<Vec<Vec<u8>>> = self.p2p.get().map(|_| {
+            txs.iter()
+                .map(|t| serde_json::to_vec(t).unwrap_or_default())
+                .collect()
+        });
         let verified: Vec<Result<VerifiedTx, SubmitError>> = txs
             .into_iter()
             .map(|t| VerifiedTx::verify(t, self.chain_id))
@@ -187,6 +201,13 @@ impl Shared {
         self.metrics.txs_admitted.inc_by(ok);
         self.metrics.txs_rejected.inc_by(results.len() as u64 - ok);
         self.nudge_if_full(len);
+        if let (Some(bytes), Some(p2p)) = (gossip, self.p2p.get()) {
+            for (r, b) in results.iter().zip(bytes) {
+                if r.is_ok() {
+                    let _ = p2p.publish_tx(b);
+                }
+            }
+        }
         results
     }
 
@@ -278,6 +299,7 @@ pub struct RunningNode {
     runtime: Option<tokio::runtime::Runtime>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     sequencer: Option<JoinHandle<()>>,
+    p2p: Option<crate::validator::P2pThread>,
 }
 
 impl std::fmt::Debug for RunningNode {
@@ -333,7 +355,16 @@ pub fn start(config: NodeConfig) -> Result<RunningNode, NodeError> {
         },
         blob_dir: config.data_dir.join(crate::http::BLOB_DIR),
         failure: Mutex::new(None),
+        p2p: std::sync::OnceLock::new(),
     });
+    let p2p = match &config.p2p {
+        Some(c) => {
+            let t = crate::validator::start(shared.clone(), &config.data_dir, c)?;
+            let _ = shared.p2p.set(t.handle.clone());
+            Some(t)
+        }
+        None => None,
+    };
     let seq_shared = shared.clone();
     let block_time = config.block_time;
     let sequencer = std::thread::Builder::new()
@@ -358,6 +389,7 @@ pub fn start(config: NodeConfig) -> Result<RunningNode, NodeError> {
         runtime: Some(runtime),
         server: Some(server),
         sequencer: Some(sequencer),
+        p2p,
     })
 }
 
@@ -412,6 +444,9 @@ impl RunningNode {
         }
         if let Some(seq) = self.sequencer.take() {
             let _ = seq.join();
+        }
+        if let Some(mut p2p) = self.p2p.take() {
+            p2p.stop();
         }
         if let Some(rt) = self.runtime.take() {
             rt.shutdown_timeout(Duration::from_secs(5));
