@@ -133,6 +133,9 @@ enum Command {
     /// Reports with charts: `report savings --address ADDR --out FILE.png|.svg`.
     #[command(subcommand)]
     Report(cmd::report::ReportCmd),
+    /// Direct, encrypted agent messages over the node's p2p network: send, recv, peers.
+    #[command(subcommand)]
+    Agent(cmd::agent::AgentCmd),
 }
 
 fn main() -> std::process::ExitCode {
@@ -182,6 +185,7 @@ fn main() -> std::process::ExitCode {
         Command::Verifier(c) => cmd::agents::run_verifier(&ctx, c),
         Command::Sim(a) => cmd::sim::run(&ctx, a), // issue 8
         Command::Report(c) => cmd::report::run(&ctx, c), // issue 8
+        Command::Agent(c) => cmd::agent::run(&ctx, c), // issue 7
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,5 +1,6 @@
 //! Subcommands of `verity`, one module each, plus the shared context and output helpers.
 
+pub mod agent; // issue 7: agent messaging
 pub mod agents; // issue 4: provider/verifier start
 pub mod aid; // issue 5: AID mint/redeem/proof
 pub mod amount;

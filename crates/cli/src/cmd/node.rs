@@ -44,6 +44,12 @@ pub struct Tuning {
     /// Most transactions per block (default: the genesis parameter).
     #[arg(long)]
     pub max_block_txs: Option<usize>,
+    /// Validator mode (issue 7): listen for peers here (key in DATA_DIR/p2p.key, made if missing).
+    #[arg(long, value_name = "ADDR")]
+    pub p2p: Option<SocketAddr>,
+    /// Peers file for --p2p: `[[peer]]` tables with `address` and `socket`.
+    #[arg(long, value_name = "FILE", requires = "p2p")]
+    pub peers: Option<PathBuf>,
 }
 
 /// Hidden maintenance subcommands of `verity node`.
@@ -116,6 +122,10 @@ pub fn serve_with(
     let mut config = NodeConfig::new(data_dir, genesis, http);
     config.block_time = Duration::from_millis(tuning.block_time_ms.max(1));
     config.max_block_txs = tuning.max_block_txs;
+    config.p2p = tuning.p2p.map(|listen| verity_node::P2pNodeConfig {
+        listen,
+        peers_file: tuning.peers.clone(),
+    });
     let node = verity_node::start(config)
         .with_context(|| format!("cannot start the node in {}", data_dir.display()))?;
     let url = node.url();
