@@ -45,6 +45,19 @@ fn finalize(seed: u64, n: usize, target: u64) -> Outcome {
             context.sleep(Duration::from_millis(300)).await;
         }
         let refs: Vec<_> = chains.iter().collect();
+        // A transfer waits in one validator's pool until that validator leads a view.
+        loop {
+            let done = chains.iter().all(|c| {
+                accounts
+                    .iter()
+                    .all(|k| c.with_state(|s| s.nonce(verity_ledger::address_of(k))) == 5)
+            });
+            if done {
+                break;
+            }
+            context.sleep(Duration::from_millis(100)).await;
+        }
+        let target = target.max(chains.iter().map(|c| c.head().height).max().unwrap_or(0));
         wait_height(&context, &refs, target).await;
         let history = assert_agree(&refs, target);
         // Every transfer executed exactly once, on every validator.
