@@ -22,7 +22,10 @@ fn public_hex(seed: [u8; 32]) -> String {
 
 fn public_bytes(seed: [u8; 32]) -> [u8; 32] {
     let h = public_hex(seed);
-    hex::decode(&h[2..]).unwrap().try_into().unwrap()
+    hex::decode(&h[2..])
+        .expect("hex")
+        .try_into()
+        .expect("32 bytes")
 }
 
 #[test]
