@@ -447,7 +447,8 @@ fn status(ctx: &Ctx, id: u64) -> anyhow::Result<()> {
                 format_amount(e.sci.sci_mg, 3),
                 e.green_bps / 100,
                 e.green_bps % 100,
-                e.asset.map_or_else(String::new, |a| format!(" · on asset {a}"))
+                e.asset
+                    .map_or_else(String::new, |a| format!(" · on asset {a}"))
             ));
         }
         text
