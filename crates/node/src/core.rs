@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use verity_ledger::{
     AdmissionError, Block, BlockInput, Genesis, MAX_TX_BYTES, Receipt, SignedTransaction, State,
-    check_admission, execute::apply_block_prehashed,
+    apply_block, check_admission, execute::apply_block_prehashed,
 };
 use verity_primitives::{Address, Hash, Timestamp};
 use verity_store::{Head, Store, StoreError, genesis_hash};
@@ -237,9 +237,6 @@ impl NodeCore {
         if batch.is_empty() {
             return Ok(None);
         }
-        let mut senders: Vec<Address> = batch.iter().map(|t| t.tx.tx.sender).collect();
-        senders.sort();
-        senders.dedup();
         // Admission hashed every transaction (signature recovery needs the digest): execution
         // reuses those hashes instead of hashing each transaction again.
         let hashes: Vec<Hash> = batch.iter().map(|t| t.hash).collect();
@@ -249,7 +246,48 @@ impl NodeCore {
             parent_hash: self.head.block_hash,
             txs: batch.into_iter().map(|t| t.tx).collect(),
         };
-        let outcome = match apply_block_prehashed(&mut self.state, &input, &hashes) {
+        self.commit_with(input, Some(&hashes)).map(Some)
+    }
+
+    /// Up to `max` mempool transactions in an executable order, without sealing: each sender's
+    /// nonces contiguous from `next_nonce(sender)`. The BFT proposer passes the nonces after its
+    /// not-yet-finalized ancestors (`verity_consensus::InFlight`).
+    pub fn select_txs(
+        &self,
+        max: usize,
+        next_nonce: impl Fn(Address) -> u64,
+    ) -> Vec<SignedTransaction> {
+        self.mempool
+            .select(max, next_nonce)
+            .into_iter()
+            .map(|t| t.tx)
+            .collect()
+    }
+
+    /// Execute `input` with `apply_block` and commit it durably, then drop what it executed
+    /// from the mempool: the one path both block producers use (the dev sequencer through
+    /// [`NodeCore::seal_block`], the BFT engine with each finalized block). `input` must follow
+    /// the head. A failure after the state changed halts the core, as for `seal_block`.
+    pub fn commit_input(&mut self, input: BlockInput) -> Result<CommittedBlock, NodeError> {
+        self.commit_with(input, None)
+    }
+
+    fn commit_with(
+        &mut self,
+        input: BlockInput,
+        hashes: Option<&[Hash]>,
+    ) -> Result<CommittedBlock, NodeError> {
+        if let Some(why) = &self.halted {
+            return Err(NodeError::Halted(why.clone()));
+        }
+        let mut senders: Vec<Address> = input.txs.iter().map(|t| t.tx.sender).collect();
+        senders.sort();
+        senders.dedup();
+        let applied = match hashes {
+            Some(h) => apply_block_prehashed(&mut self.state, &input, h),
+            None => apply_block(&mut self.state, &input),
+        };
+        let outcome = match applied {
             Ok(o) => o,
             Err(e) => {
                 let why = format!("executing block {} failed: {e}", input.height);
@@ -276,11 +314,11 @@ impl NodeCore {
             self.mempool.prune(sender, self.state.nonce(sender));
         }
         self.head = head;
-        Ok(Some(CommittedBlock {
+        Ok(CommittedBlock {
             hash: head.block_hash,
             block,
             receipts: outcome.receipts,
-        }))
+        })
     }
 
     /// Where a transaction is: mempool first, then the store (see the module doc for why).
