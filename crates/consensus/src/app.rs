@@ -159,7 +159,11 @@ where
             root,
             txs,
         );
-        debug!(height = block.number(), txs = block.txs().len(), "proposing");
+        debug!(
+            height = block.number(),
+            txs = block.txs().len(),
+            "proposing"
+        );
         Some(Digested::compute(block, &Sequential).await)
     }
 

@@ -301,7 +301,14 @@ mod tests {
 
     #[test]
     fn bounds_and_garbage_are_refused() {
-        let b = ChainBlock::new(Sha256::hash(&[b"p"]), 1, 0, 0, Hash::ZERO, vec![tx(0), tx(1)]);
+        let b = ChainBlock::new(
+            Sha256::hash(&[b"p"]),
+            1,
+            0,
+            0,
+            Hash::ZERO,
+            vec![tx(0), tx(1)],
+        );
         let bytes = b.encode();
         let tight = BlockLimits {
             max_txs: 1,
@@ -318,7 +325,9 @@ mod tests {
         extra.push(0);
         assert!(decode_block(&extra, &BlockLimits::default()).is_err());
         // Whitespace in the JSON is a different byte string for the same transaction.
-        let mut spaced = ChainBlock::new(b.parent, 1, 0, 0, Hash::ZERO, vec![]).encode().to_vec();
+        let mut spaced = ChainBlock::new(b.parent, 1, 0, 0, Hash::ZERO, vec![])
+            .encode()
+            .to_vec();
         let json = format!(" {}", String::from_utf8(tx_json(&tx(0))).expect("utf8"));
         spaced.truncate(HEADER_BYTES - 4);
         spaced.extend_from_slice(&1u32.to_be_bytes());

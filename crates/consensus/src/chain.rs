@@ -11,9 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use verity_ledger::{
-    BlockInput, Genesis, SignedTransaction, State, apply_block, check_admission,
-};
+use verity_ledger::{BlockInput, Genesis, SignedTransaction, State, apply_block, check_admission};
 use verity_primitives::{Address, Hash, Timestamp};
 use verity_store::{Head, Store, StoreError, genesis_hash};
 
@@ -94,8 +92,12 @@ pub trait Chain: Clone + Send + Sync + 'static {
     /// Up to `max_txs` mempool transactions of at most `max_bytes` block bytes in total
     /// (measured with [`crate::ChainBlock::tx_size`]), in an order that executes: each
     /// sender's nonces contiguous from [`InFlight::nonce`], none of `in_flight.hashes`.
-    fn select_txs(&self, max_txs: usize, max_bytes: usize, in_flight: &InFlight)
-    -> Vec<SignedTransaction>;
+    fn select_txs(
+        &self,
+        max_txs: usize,
+        max_bytes: usize,
+        in_flight: &InFlight,
+    ) -> Vec<SignedTransaction>;
 
     /// Execute `input` with `verity_ledger::apply_block` on the applied state and commit it
     /// durably; returns the new head. `input.txs` already passed [`executable_txs`].
@@ -352,17 +354,17 @@ impl Chain for LedgerChain {
             header: outcome.header,
             txs: input.txs,
         };
-        let head: ChainHead = match inner.store.commit_block(
-            &block,
-            &outcome.receipts,
-            &outcome.write_set,
-        ) {
-            Ok(h) => h.into(),
-            Err(e) => {
-                inner.halted = Some(e.to_string());
-                return Err(fail(e.to_string()));
-            }
-        };
+        let head: ChainHead =
+            match inner
+                .store
+                .commit_block(&block, &outcome.receipts, &outcome.write_set)
+            {
+                Ok(h) => h.into(),
+                Err(e) => {
+                    inner.halted = Some(e.to_string());
+                    return Err(fail(e.to_string()));
+                }
+            };
         inner.head = head;
         inner.committed.push(head);
         let senders: Vec<Address> = inner.pool.keys().copied().collect();

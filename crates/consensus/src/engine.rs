@@ -23,7 +23,9 @@ use std::time::Duration;
 use commonware_broadcast::buffered;
 use commonware_consensus::{
     marshal::{
-        self, core::Actor as MarshalActor, resolver::p2p as marshal_resolver,
+        self,
+        core::Actor as MarshalActor,
+        resolver::p2p as marshal_resolver,
         standard::{Inline, Standard},
     },
     simplex::{self, elector::RoundRobin},
@@ -306,7 +308,11 @@ where
     );
     let reporter = EvidenceReporter::new(app.clone(), chain.clone());
 
-    let (mux, mut votes) = Muxer::new(context.child("vote_mux"), channels.votes.0, channels.votes.1);
+    let (mux, mut votes) = Muxer::new(
+        context.child("vote_mux"),
+        channels.votes.0,
+        channels.votes.1,
+    );
     mux.start();
     let (mux, mut certs) = Muxer::new(
         context.child("cert_mux"),

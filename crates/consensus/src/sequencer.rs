@@ -89,11 +89,13 @@ mod tests {
     #[test]
     fn seals_on_full_batch_or_timer_with_work() {
         let s = DevSequencer::new(Duration::from_millis(500), 10);
-        let p = |r, ms| <DevSequencer as Sequencer<crate::LedgerChain>>::should_seal(
-            &s,
-            r,
-            Duration::from_millis(ms),
-        );
+        let p = |r, ms| {
+            <DevSequencer as Sequencer<crate::LedgerChain>>::should_seal(
+                &s,
+                r,
+                Duration::from_millis(ms),
+            )
+        };
         assert!(p(10, 0));
         assert!(p(11, 0));
         assert!(!p(9, 100));

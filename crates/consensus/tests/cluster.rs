@@ -6,9 +6,9 @@ mod common;
 
 use std::time::Duration;
 
+use common::*;
 use commonware_cryptography::Signer as _;
 use commonware_runtime::{Clock as _, Runner as _, deterministic};
-use common::*;
 use verity_consensus::Chain as _;
 use verity_primitives::Hash;
 
@@ -31,7 +31,16 @@ fn finalize(seed: u64, n: usize, target: u64) -> Outcome {
         let chains: Vec<_> = dirs.iter().map(|d| open_chain(d, &g)).collect();
         let mut handles = Vec::new();
         for (i, key) in keys.iter().enumerate() {
-            handles.push(start(&context, &oracle, key.clone(), chains[i].clone(), &format!("v{i}")).await);
+            handles.push(
+                start(
+                    &context,
+                    &oracle,
+                    key.clone(),
+                    chains[i].clone(),
+                    &format!("v{i}"),
+                )
+                .await,
+            );
         }
         // Load: each account sends 5 transfers, each to a different validator's pool.
         let chain_id = chains[0].chain_id();

@@ -7,12 +7,12 @@ mod common;
 
 use std::time::Duration;
 
+use common::*;
 use commonware_codec::{DecodeExt as _, Encode as _};
 use commonware_consensus::simplex::types::{Notarize, Proposal, Vote};
 use commonware_cryptography::{Hasher as _, Signer as _, sha256::Digest, sha256::Sha256};
 use commonware_p2p::{Receiver as _, Recipients, Sender as _, utils::mux::Muxer};
 use commonware_runtime::{Clock as _, Runner as _, Spawner as _, Supervisor as _, deterministic};
-use common::*;
 use verity_consensus::{Chain as _, Scheme, channels};
 use verity_ledger::genesis::DEV_VALIDATOR_STAKE;
 use verity_ledger::validators::CONSENSUS_NAMESPACE;
@@ -53,15 +53,32 @@ fn double_sign(seed: u64) -> (Vec<(u64, Hash, Hash)>, u128, String) {
         }
         let mut handles = Vec::new();
         for i in 0..3 {
-            handles.push(start(&context, &oracle, keys[i].clone(), chains[i].clone(), &format!("v{i}")).await);
+            handles.push(
+                start(
+                    &context,
+                    &oracle,
+                    keys[i].clone(),
+                    chains[i].clone(),
+                    &format!("v{i}"),
+                )
+                .await,
+            );
         }
         // The byzantine validator: on epoch 0's vote channel, equivocate once (view >= 2).
         let participants = commonware_utils::ordered::Set::from_iter_dedup(pks.iter().cloned());
         let scheme = Scheme::signer(CONSENSUS_NAMESPACE, participants, keys[3].clone())
             .expect("a participant");
         let control = oracle.control(pks[3].clone());
-        let (vs, vr) = control.register(channels::VOTES, QUOTA).await.expect("votes");
-        for ch in [channels::CERTIFICATES, channels::RESOLVER, channels::BROADCAST, channels::BACKFILL] {
+        let (vs, vr) = control
+            .register(channels::VOTES, QUOTA)
+            .await
+            .expect("votes");
+        for ch in [
+            channels::CERTIFICATES,
+            channels::RESOLVER,
+            channels::BROADCAST,
+            channels::BACKFILL,
+        ] {
             let _ = control.register(ch, QUOTA).await.expect("channel");
         }
         let (mux, mut handle) = Muxer::new(context.child("byzantine_mux"), vs, vr);
@@ -89,9 +106,7 @@ fn double_sign(seed: u64) -> (Vec<(u64, Hash, Hash)>, u128, String) {
         let byz = verity_ledger::address_of(&accounts[3]);
         let slashed = DEV_VALIDATOR_STAKE - DEV_VALIDATOR_STAKE * 500 / 10_000;
         loop {
-            let reported = chains
-                .iter()
-                .all(|c| !c.evidence().is_empty());
+            let reported = chains.iter().all(|c| !c.evidence().is_empty());
             let bonded = chains[0].with_state(|s| s.stake(byz).bonded);
             if reported && bonded < DEV_VALIDATOR_STAKE {
                 break;

@@ -9,9 +9,9 @@ mod common;
 
 use std::time::Duration;
 
+use common::*;
 use commonware_cryptography::Signer as _;
 use commonware_runtime::{Runner as _, deterministic};
-use common::*;
 use verity_consensus::Chain as _;
 use verity_ledger::genesis::DEV_VALIDATOR_STAKE;
 use verity_ledger::validators::{key_bytes, sign_registration, validator_set};
@@ -36,7 +36,16 @@ fn set_change(seed: u64) -> (Vec<(u64, Hash, Hash)>, String) {
         let chains: Vec<_> = dirs.iter().map(|d| open_chain(d, &g)).collect();
         let mut handles = Vec::new();
         for (i, key) in keys.iter().enumerate() {
-            handles.push(start(&context, &oracle, key.clone(), chains[i].clone(), &format!("v{i}")).await);
+            handles.push(
+                start(
+                    &context,
+                    &oracle,
+                    key.clone(),
+                    chains[i].clone(),
+                    &format!("v{i}"),
+                )
+                .await,
+            );
         }
         // The newcomer (account 4, key 4) joins: identity, bond, p2p key.
         let chain_id = chains[0].chain_id();
@@ -74,7 +83,10 @@ fn set_change(seed: u64) -> (Vec<(u64, Hash, Hash)>, String) {
         while chains[1].with_state(|s| s.nonce(addr)) < 3 {
             context.sleep(Duration::from_millis(50)).await;
         }
-        assert!(chains[1].head().height < EPOCH - 1, "registered inside epoch 0");
+        assert!(
+            chains[1].head().height < EPOCH - 1,
+            "registered inside epoch 0"
+        );
         let mut down = Vec::new();
         for i in [4usize, 0] {
             let h = handles.remove(i);
@@ -90,7 +102,11 @@ fn set_change(seed: u64) -> (Vec<(u64, Hash, Hash)>, String) {
         wait_height(&context, &originals, EPOCH - 1).await;
         context.sleep(Duration::from_secs(20)).await;
         for c in &originals {
-            assert_eq!(c.head().height, EPOCH - 1, "epoch 1 needs 4 of its 5 validators");
+            assert_eq!(
+                c.head().height,
+                EPOCH - 1,
+                "epoch 1 needs 4 of its 5 validators"
+            );
             c.with_state(|s| {
                 let e0 = validator_set(s, 0).expect("epoch 0 set");
                 let e1 = validator_set(s, 1).expect("epoch 1 set");
@@ -103,7 +119,14 @@ fn set_change(seed: u64) -> (Vec<(u64, Hash, Hash)>, String) {
         // Both come back from their storage: epoch 1 (and 2) finalize with the newcomer.
         for &i in &down {
             let c = open_chain(&dirs[i], &g);
-            start(&context, &oracle, keys[i].clone(), c.clone(), &format!("v{i}")).await;
+            start(
+                &context,
+                &oracle,
+                keys[i].clone(),
+                c.clone(),
+                &format!("v{i}"),
+            )
+            .await;
             chains[i] = Some(c);
         }
         let all: Vec<_> = chains.iter().flatten().collect();

@@ -6,9 +6,9 @@ mod common;
 
 use std::time::Duration;
 
+use common::*;
 use commonware_cryptography::Signer as _;
 use commonware_runtime::{Clock as _, Runner as _, deterministic};
-use common::*;
 use verity_consensus::Chain as _;
 use verity_primitives::Hash;
 
@@ -36,7 +36,16 @@ fn crash_and_restart(seed: u64) -> Outcome {
         let mut chains: Vec<_> = dirs.iter().map(|d| open_chain(d, &g)).collect();
         let mut handles = Vec::new();
         for (i, key) in keys.iter().enumerate() {
-            handles.push(start(&context, &oracle, key.clone(), chains[i].clone(), &format!("v{i}")).await);
+            handles.push(
+                start(
+                    &context,
+                    &oracle,
+                    key.clone(),
+                    chains[i].clone(),
+                    &format!("v{i}"),
+                )
+                .await,
+            );
         }
         let chain_id = chains[0].chain_id();
         {
@@ -63,7 +72,11 @@ fn crash_and_restart(seed: u64) -> Outcome {
         assert!(chains.iter().all(|c| c.head().height >= 12));
         // Restart it from its storage: it syncs and agrees.
         let reopened = open_chain(&dirs[3], &g);
-        assert_eq!(reopened.head().height, crashed_at, "recovered its durable head");
+        assert_eq!(
+            reopened.head().height,
+            crashed_at,
+            "recovered its durable head"
+        );
         chains.push(reopened.clone());
         handles.push(start(&context, &oracle, keys[3].clone(), reopened, "v3").await);
         let refs: Vec<_> = chains.iter().collect();
@@ -87,7 +100,16 @@ fn partition_heals(seed: u64) -> Outcome {
         let chains: Vec<_> = dirs.iter().map(|d| open_chain(d, &g)).collect();
         let mut handles = Vec::new();
         for (i, key) in keys.iter().enumerate() {
-            handles.push(start(&context, &oracle, key.clone(), chains[i].clone(), &format!("v{i}")).await);
+            handles.push(
+                start(
+                    &context,
+                    &oracle,
+                    key.clone(),
+                    chains[i].clone(),
+                    &format!("v{i}"),
+                )
+                .await,
+            );
         }
         let refs: Vec<_> = chains.iter().collect();
         wait_height(&context, &refs, 3).await;
@@ -97,7 +119,10 @@ fn partition_heals(seed: u64) -> Outcome {
         let stalled: Vec<u64> = chains.iter().map(|c| c.head().height).collect();
         context.sleep(Duration::from_secs(10)).await;
         let later: Vec<u64> = chains.iter().map(|c| c.head().height).collect();
-        assert_eq!(stalled, later, "no quorum on either side: nothing finalizes");
+        assert_eq!(
+            stalled, later,
+            "no quorum on either side: nothing finalizes"
+        );
         link_all(&oracle, &pks).await;
         let target = later.iter().max().copied().unwrap_or(0) + 6;
         wait_height(&context, &refs, target).await;

@@ -116,7 +116,10 @@ pub async fn network(
 }
 
 /// Link every pair of `peers` both ways.
-pub async fn link_all(oracle: &Oracle<ed25519::PublicKey, deterministic::Context>, peers: &[ed25519::PublicKey]) {
+pub async fn link_all(
+    oracle: &Oracle<ed25519::PublicKey, deterministic::Context>,
+    peers: &[ed25519::PublicKey],
+) {
     for a in peers {
         for b in peers {
             if a != b {
@@ -209,7 +212,11 @@ pub fn history(chain: &LedgerChain, upto: u64) -> Vec<(u64, Hash, Hash)> {
 pub fn assert_agree(chains: &[&LedgerChain], upto: u64) -> Vec<(u64, Hash, Hash)> {
     let first = history(chains[0], upto);
     for (i, c) in chains.iter().enumerate().skip(1) {
-        assert_eq!(history(c, upto), first, "validator {i} diverges from validator 0");
+        assert_eq!(
+            history(c, upto),
+            first,
+            "validator {i} diverges from validator 0"
+        );
     }
     first
 }
