@@ -28,6 +28,7 @@
 pub mod fixed;
 pub mod hours;
 mod invariants;
+mod params;
 pub mod pool;
 mod pool_invariants;
 #[cfg(test)]
@@ -41,6 +42,8 @@ pub mod view;
 
 pub use hours::{hour_label, parse_hour, parse_symbol};
 pub(crate) use invariants::check_invariants;
+pub(crate) use params::init_genesis;
+pub use params::params;
 pub use tx::{CapacityEvent, CapacityTx};
 
 use crate::error::LedgerError;
@@ -89,43 +92,6 @@ impl CapacityParams {
         stake_per_gpu_hour: 10_000_000_000_000_000_000,
         max_horizon_ms: 400 * 24 * SLOT_MS,
     };
-}
-
-impl Default for CapacityParams {
-    fn default() -> Self {
-        CapacityParams::DEFAULT
-    }
-}
-
-impl CapacityParams {
-    /// Check the bounds; the error names the field.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.stake_per_gpu_hour == 0 {
-            return Err("capacity.stake_per_gpu_hour must be positive".into());
-        }
-        if self.max_horizon_ms < SLOT_MS || self.max_horizon_ms > 3_650 * 24 * SLOT_MS {
-            return Err(format!(
-                "capacity.max_horizon_ms {} must be between one hour and ten years",
-                self.max_horizon_ms
-            ));
-        }
-        Ok(())
-    }
-}
-
-const PARAMS_KEY: &[u8] = &[PREFIX, b'c'];
-
-/// The parameters in force.
-pub fn params(s: &impl Store) -> Result<CapacityParams, LedgerError> {
-    crate::assets::get_json(s, PARAMS_KEY, "capacity params")
-        .map(|p| p.unwrap_or(CapacityParams::DEFAULT))
-}
-
-/// Genesis: validate and store the `[capacity]` section.
-pub(crate) fn init_genesis(ex: &mut Exec<'_>, p: &CapacityParams) -> Result<(), LedgerError> {
-    p.validate().map_err(LedgerError::Genesis)?;
-    crate::assets::put_json(ex, PARAMS_KEY, p);
-    Ok(())
 }
 
 /// One provider's tokens in a slot.
