@@ -34,7 +34,6 @@ fn double_sign(seed: u64) -> (Vec<(u64, Hash, Hash)>, u128, String) {
         let oracle = network(&context, &pks).await;
         link_all(&oracle, &pks).await;
         let chains: Vec<_> = dirs[..3].iter().map(|d| open_chain(d, &g)).collect();
-        let chain_id = chains[0].chain_id();
         // Honest validators report with their own account keys.
         for (i, c) in chains.iter().enumerate() {
             let sk = accounts[i];
