@@ -114,10 +114,13 @@ pub fn max_message_size(participants: u32, limits: &BlockLimits) -> usize {
     marshal::max_payload_size::<Standard<ChainBlock>, Scheme>(participants, limits)
 }
 
+/// Epoch → (its scheme, the flag stored beside it), keyed by epoch number.
+type SchemeTable = BTreeMap<u64, (Arc<Scheme>, bool)>;
+
 /// Epoch → scheme, shared by marshal (to check certificates) and the epoch loop.
 #[derive(Clone, Debug, Default)]
 pub struct EpochSchemes {
-    inner: Arc<Mutex<BTreeMap<u64, (Arc<Scheme>, bool)>>>,
+    inner: Arc<Mutex<SchemeTable>>,
 }
 
 impl EpochSchemes {

@@ -100,12 +100,15 @@ impl Read for DoubleSignEvidence {
     }
 }
 
+/// Offences already reported: (signer index, epoch, view, kind).
+type SeenOffences = BTreeSet<(u32, u64, u64, u8)>;
+
 /// Forwards simplex activity to `inner` and reports conflicting votes to the chain.
 #[derive(Clone, Debug)]
 pub struct EvidenceReporter<R, C> {
     inner: R,
     chain: C,
-    seen: Arc<Mutex<BTreeSet<(u32, u64, u64, u8)>>>,
+    seen: Arc<Mutex<SeenOffences>>,
 }
 
 impl<R, C> EvidenceReporter<R, C> {

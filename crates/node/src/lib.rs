@@ -19,5 +19,5 @@ pub mod validator; // issue 7: validator mode's p2p network
 pub use crate::core::{CommittedBlock, CoreConfig, NodeCore, TxLookup, VerifiedTx};
 pub use error::{NodeError, SubmitError};
 pub use mempool::{Mempool, MempoolConfig, MempoolError};
-pub use validator::P2pNodeConfig;
 pub use run::{DB_FILE, NodeConfig, RunningNode, open_core, run, start};
+pub use validator::P2pNodeConfig;
