@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use verity_ledger::{BlockInput, Genesis, SignedTransaction, State, apply_block, check_admission};
 use verity_primitives::{Address, Hash, Timestamp};
-use verity_store::{Head, Store, StoreError, genesis_hash};
+use verity_store::{Head, Store, genesis_hash};
 
 use crate::error::ConsensusError;
 
@@ -174,35 +174,17 @@ pub struct LedgerChain {
 impl LedgerChain {
     /// Open (or initialise from `genesis`) the chain stored in `store`.
     pub fn open(store: Store, genesis: &Genesis) -> Result<Self, ConsensusError> {
-        let given = genesis_hash(genesis)?;
-        let (state, head, genesis_head) = match store.stored_genesis_hash()? {
-            None => {
-                genesis.validate()?;
-                let state = State::from_genesis(genesis)?;
-                let head = store.init_genesis(genesis, &state)?;
-                (state, head, head)
-            }
-            Some(stored) if stored != given => {
-                return Err(StoreError::GenesisMismatch {
-                    path: store.path().to_path_buf(),
-                    stored,
-                    given,
-                }
-                .into());
-            }
-            Some(_) => {
-                let state = store.load_state()?;
-                let head = store.head()?.ok_or_else(|| StoreError::NotInitialised {
-                    path: store.path().to_path_buf(),
-                })?;
-                let g = State::from_genesis(genesis)?;
-                let genesis_head = Head {
-                    height: 0,
-                    block_hash: given,
-                    state_root: g.root(),
-                    timestamp: g.time().0,
-                };
-                (state, head, genesis_head)
+        let (state, head) = store.open_chain(genesis)?;
+        // The genesis head is the one `open_chain` records on a fresh store.
+        let genesis_head = if head.height == 0 {
+            head
+        } else {
+            let g = State::from_genesis(genesis)?;
+            Head {
+                height: 0,
+                block_hash: genesis_hash(genesis)?,
+                state_root: g.root(),
+                timestamp: g.time().0,
             }
         };
         Ok(Self {

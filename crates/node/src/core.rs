@@ -137,29 +137,7 @@ impl NodeCore {
     /// block (its root is checked against that block's).
     pub fn open(store: Store, genesis: &Genesis, config: CoreConfig) -> Result<Self, NodeError> {
         let given = genesis_hash(genesis)?;
-        let (state, head) = match store.stored_genesis_hash()? {
-            None => {
-                genesis.validate()?;
-                let state = State::from_genesis(genesis)?;
-                let head = store.init_genesis(genesis, &state)?;
-                (state, head)
-            }
-            Some(stored) if stored != given => {
-                return Err(StoreError::GenesisMismatch {
-                    path: store.path().to_path_buf(),
-                    stored,
-                    given,
-                }
-                .into());
-            }
-            Some(_) => {
-                let state = store.load_state()?;
-                let head = store.head()?.ok_or_else(|| StoreError::NotInitialised {
-                    path: store.path().to_path_buf(),
-                })?;
-                (state, head)
-            }
-        };
+        let (state, head) = store.open_chain(genesis)?;
         // The ledger refuses blocks above its parameter; never build one.
         let mut config = config;
         config.max_block_txs = config

@@ -8,6 +8,9 @@ use verity_primitives::Hash;
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The genesis given to open a chain is invalid, or its state cannot be built.
+    #[error("genesis: {0}")]
+    Genesis(#[from] verity_ledger::LedgerError),
     /// The file is not a sound database (truncated, garbled, or not a redb file).
     #[error(
         "database file {path} is corrupt or truncated: {reason}. It was not modified; restore it from a backup or move it away to start a new chain"

@@ -193,6 +193,34 @@ impl Store {
             .transpose()
     }
 
+    /// Open the chain this store holds, for every block producer (the node's core, the consensus
+    /// engine's chain): on a fresh store build the state from `genesis` (validated) and record it;
+    /// otherwise check `genesis` is the stored one ([`StoreError::GenesisMismatch`]) and recover
+    /// the state of the last durable block. Returns that state and its head.
+    pub fn open_chain(&self, genesis: &Genesis) -> Result<(State, Head), StoreError> {
+        let given = genesis_hash(genesis)?;
+        match self.stored_genesis_hash()? {
+            None => {
+                genesis.validate()?;
+                let state = State::from_genesis(genesis)?;
+                let head = self.init_genesis(genesis, &state)?;
+                Ok((state, head))
+            }
+            Some(stored) if stored != given => Err(StoreError::GenesisMismatch {
+                path: self.path.clone(),
+                stored,
+                given,
+            }),
+            Some(_) => {
+                let state = self.load_state()?;
+                let head = self.head()?.ok_or_else(|| StoreError::NotInitialised {
+                    path: self.path.clone(),
+                })?;
+                Ok((state, head))
+            }
+        }
+    }
+
     /// Record the genesis and its state on a fresh store (one durable transaction). Fails with
     /// [`StoreError::AlreadyInitialised`] if a genesis is already stored.
     pub fn init_genesis(&self, genesis: &Genesis, state: &State) -> Result<Head, StoreError> {
