@@ -7,7 +7,6 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use commonware_cryptography::Signer as _;
 use commonware_runtime::{Clock as _, Runner as _, deterministic};
 use verity_consensus::Chain as _;
 use verity_primitives::Hash;
@@ -24,24 +23,13 @@ fn finalize(seed: u64, n: usize, target: u64) -> Outcome {
         .with_timeout(Some(Duration::from_secs(300)));
     let runner = deterministic::Runner::new(cfg);
     runner.start(|context| async move {
-        let keys: Vec<_> = (0..n).map(validator_key).collect();
-        let pks: Vec<_> = keys.iter().map(|k| k.public_key()).collect();
-        let oracle = network(&context, &pks).await;
-        link_all(&oracle, &pks).await;
-        let chains: Vec<_> = dirs.iter().map(|d| open_chain(d, &g)).collect();
-        let mut handles = Vec::new();
-        for (i, key) in keys.iter().enumerate() {
-            handles.push(
-                start(
-                    &context,
-                    &oracle,
-                    key.clone(),
-                    chains[i].clone(),
-                    &format!("v{i}"),
-                )
-                .await,
-            );
-        }
+        let Cluster {
+            keys: _keys,
+            pks: _pks,
+            oracle: _oracle,
+            chains,
+            handles: _handles,
+        } = start_cluster(&context, &dirs, &g).await;
         // Load: each account sends 5 transfers, each to a different validator's pool.
         let chain_id = chains[0].chain_id();
         for nonce in 0..5u64 {

@@ -10,7 +10,6 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use commonware_cryptography::Signer as _;
 use commonware_runtime::{Clock as _, Runner as _, deterministic};
 use verity_consensus::Chain as _;
 use verity_ledger::genesis::DEV_VALIDATOR_STAKE;
@@ -30,24 +29,13 @@ fn set_change(seed: u64, rejoin: bool) -> (Vec<(u64, Hash, Hash)>, String) {
             .with_timeout(Some(Duration::from_secs(600))),
     );
     runner.start(|context| async move {
-        let keys: Vec<_> = (0..5).map(validator_key).collect();
-        let pks: Vec<_> = keys.iter().map(|k| k.public_key()).collect();
-        let oracle = network(&context, &pks).await;
-        link_all(&oracle, &pks).await;
-        let chains: Vec<_> = dirs.iter().map(|d| open_chain(d, &g)).collect();
-        let mut handles = Vec::new();
-        for (i, key) in keys.iter().enumerate() {
-            handles.push(
-                start(
-                    &context,
-                    &oracle,
-                    key.clone(),
-                    chains[i].clone(),
-                    &format!("v{i}"),
-                )
-                .await,
-            );
-        }
+        let Cluster {
+            keys,
+            pks,
+            oracle,
+            chains,
+            mut handles,
+        } = start_cluster(&context, &dirs, &g).await;
         // The newcomer (account 4, key 4) joins: identity, bond, p2p key.
         let chain_id = chains[0].chain_id();
         let sk = &accounts[4];

@@ -7,7 +7,6 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use commonware_cryptography::Signer as _;
 use commonware_runtime::{Clock as _, Runner as _, deterministic};
 use verity_consensus::Chain as _;
 use verity_primitives::Hash;
@@ -29,24 +28,13 @@ fn crash_and_restart(seed: u64) -> Outcome {
     let (g, accounts) = genesis(n, 4, 1_000);
     let (_root, dirs) = dirs(n);
     runner(seed).start(|context| async move {
-        let keys: Vec<_> = (0..n).map(validator_key).collect();
-        let pks: Vec<_> = keys.iter().map(|k| k.public_key()).collect();
-        let oracle = network(&context, &pks).await;
-        link_all(&oracle, &pks).await;
-        let mut chains: Vec<_> = dirs.iter().map(|d| open_chain(d, &g)).collect();
-        let mut handles = Vec::new();
-        for (i, key) in keys.iter().enumerate() {
-            handles.push(
-                start(
-                    &context,
-                    &oracle,
-                    key.clone(),
-                    chains[i].clone(),
-                    &format!("v{i}"),
-                )
-                .await,
-            );
-        }
+        let Cluster {
+            keys,
+            pks: _pks,
+            oracle,
+            mut chains,
+            mut handles,
+        } = start_cluster(&context, &dirs, &g).await;
         let chain_id = chains[0].chain_id();
         {
             let refs: Vec<_> = chains.iter().collect();
@@ -93,24 +81,13 @@ fn partition_heals(seed: u64) -> Outcome {
     let (g, _) = genesis(n, 4, 1_000);
     let (_root, dirs) = dirs(n);
     runner(seed).start(|context| async move {
-        let keys: Vec<_> = (0..n).map(validator_key).collect();
-        let pks: Vec<_> = keys.iter().map(|k| k.public_key()).collect();
-        let oracle = network(&context, &pks).await;
-        link_all(&oracle, &pks).await;
-        let chains: Vec<_> = dirs.iter().map(|d| open_chain(d, &g)).collect();
-        let mut handles = Vec::new();
-        for (i, key) in keys.iter().enumerate() {
-            handles.push(
-                start(
-                    &context,
-                    &oracle,
-                    key.clone(),
-                    chains[i].clone(),
-                    &format!("v{i}"),
-                )
-                .await,
-            );
-        }
+        let Cluster {
+            keys: _keys,
+            pks,
+            oracle,
+            chains,
+            handles: _handles,
+        } = start_cluster(&context, &dirs, &g).await;
         let refs: Vec<_> = chains.iter().collect();
         wait_height(&context, &refs, 3).await;
         cut(&oracle, &pks[..2], &pks[2..]).await;

@@ -187,6 +187,55 @@ pub async fn start(
         })
 }
 
+/// A running cluster: validator `i` has key `keys[i]`, its chain in `chains[i]` (stored in the
+/// `i`-th data dir) and its task in `handles[i]`.
+pub struct Cluster {
+    /// Validator signing keys.
+    pub keys: Vec<ed25519::PrivateKey>,
+    /// Their public keys, in the same order.
+    pub pks: Vec<ed25519::PublicKey>,
+    /// The simulated network's oracle (to cut links, restart validators).
+    pub oracle: Oracle<ed25519::PublicKey, deterministic::Context>,
+    /// Each validator's ledger chain.
+    pub chains: Vec<LedgerChain>,
+    /// Each validator's task (abort to crash it).
+    pub handles: Vec<Handle<()>>,
+}
+
+/// Start one validator per data dir in `dirs` (keys `validator_key(0..)`, names `v0..`) on a
+/// fully linked simulated network.
+pub async fn start_cluster(
+    context: &deterministic::Context,
+    dirs: &[PathBuf],
+    genesis: &Genesis,
+) -> Cluster {
+    let keys: Vec<_> = (0..dirs.len()).map(validator_key).collect();
+    let pks: Vec<_> = keys.iter().map(|k| k.public_key()).collect();
+    let oracle = network(context, &pks).await;
+    link_all(&oracle, &pks).await;
+    let chains: Vec<_> = dirs.iter().map(|d| open_chain(d, genesis)).collect();
+    let mut handles = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        handles.push(
+            start(
+                context,
+                &oracle,
+                key.clone(),
+                chains[i].clone(),
+                &format!("v{i}"),
+            )
+            .await,
+        );
+    }
+    Cluster {
+        keys,
+        pks,
+        oracle,
+        chains,
+        handles,
+    }
+}
+
 /// Wait (simulated time) until every chain is at `height` or more.
 pub async fn wait_height(context: &deterministic::Context, chains: &[&LedgerChain], height: u64) {
     loop {
