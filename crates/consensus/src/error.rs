@@ -30,7 +30,4 @@ pub enum ConsensusError {
         /// Why.
         reason: String,
     },
-    /// Double-sign evidence could not be decoded.
-    #[error("double-sign evidence: {0}")]
-    Evidence(String),
 }

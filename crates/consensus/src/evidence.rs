@@ -1,5 +1,5 @@
 //! Double-sign evidence: simplex reports a validator's two conflicting notarize (or finalize)
-//! votes for one view; [`EvidenceReporter`] encodes them as [`DoubleSignEvidence`] (the
+//! votes for one view; [`EvidenceReporter`] encodes them with the ledger's [`DoubleSignEvidence`] (the
 //! contract's encoding: tag byte 0 = `ConflictingNotarize`, 1 = `ConflictingFinalize`, then the
 //! commonware-codec encoding with the ed25519 scheme and SHA-256 digests) and hands the bytes
 //! to [`Chain::report_double_sign`], once per (signer, epoch, view, kind), while forwarding all
@@ -8,97 +8,16 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
-use bytes::BufMut;
 use commonware_actor::Feedback;
-use commonware_codec::{
-    Decode as _, Encode, EncodeSize, Error as CodecError, Read, ReadExt as _, Write,
-};
-use commonware_consensus::{
-    Epochable as _, Reporter, Viewable as _,
-    simplex::types::{Activity, Attributable as _, ConflictingFinalize, ConflictingNotarize},
-};
+use commonware_consensus::{Reporter, simplex::types::Activity};
 use commonware_cryptography::sha256::Digest;
 
 use crate::app::Scheme;
 use crate::chain::Chain;
-use crate::error::ConsensusError;
 
-/// Two conflicting votes by one validator in one view.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DoubleSignEvidence {
-    /// Two notarize votes for different proposals (tag 0).
-    Notarize(ConflictingNotarize<Scheme, Digest>),
-    /// Two finalize votes for different proposals (tag 1).
-    Finalize(ConflictingFinalize<Scheme, Digest>),
-}
-
-impl DoubleSignEvidence {
-    /// Epoch of the votes.
-    pub fn epoch(&self) -> u64 {
-        match self {
-            Self::Notarize(c) => c.epoch().get(),
-            Self::Finalize(c) => c.epoch().get(),
-        }
-    }
-
-    /// View of the votes.
-    pub fn view(&self) -> u64 {
-        match self {
-            Self::Notarize(c) => c.view().get(),
-            Self::Finalize(c) => c.view().get(),
-        }
-    }
-
-    /// Index of the signer in the epoch's participant set.
-    pub fn signer(&self) -> u32 {
-        match self {
-            Self::Notarize(c) => c.signer().get(),
-            Self::Finalize(c) => c.signer().get(),
-        }
-    }
-
-    /// Decode (the whole input must be one piece of evidence).
-    pub fn decode(bytes: &[u8]) -> Result<Self, ConsensusError> {
-        Self::decode_cfg(bytes::Bytes::copy_from_slice(bytes), &())
-            .map_err(|e| ConsensusError::Evidence(e.to_string()))
-    }
-}
-
-impl Write for DoubleSignEvidence {
-    fn write(&self, buf: &mut impl BufMut) {
-        match self {
-            Self::Notarize(c) => {
-                buf.put_u8(0);
-                c.write(buf);
-            }
-            Self::Finalize(c) => {
-                buf.put_u8(1);
-                c.write(buf);
-            }
-        }
-    }
-}
-
-impl EncodeSize for DoubleSignEvidence {
-    fn encode_size(&self) -> usize {
-        1 + match self {
-            Self::Notarize(c) => c.encode_size(),
-            Self::Finalize(c) => c.encode_size(),
-        }
-    }
-}
-
-impl Read for DoubleSignEvidence {
-    type Cfg = ();
-
-    fn read_cfg(buf: &mut impl commonware_codec::Buf, _: &()) -> Result<Self, CodecError> {
-        match u8::read(buf)? {
-            0 => Ok(Self::Notarize(ConflictingNotarize::read(buf)?)),
-            1 => Ok(Self::Finalize(ConflictingFinalize::read(buf)?)),
-            t => Err(CodecError::InvalidEnum(t)),
-        }
-    }
-}
+/// Two conflicting votes by one validator in one view: the ledger's own evidence type, so the
+/// bytes this reporter submits are exactly what `ReportDoubleSign` decodes.
+pub use verity_ledger::validators::evidence::DoubleSign as DoubleSignEvidence;
 
 /// Offences already reported: (signer index, epoch, view, kind).
 type SeenOffences = BTreeSet<(u32, u64, u64, u8)>;
@@ -150,7 +69,7 @@ where
                     view = key.2,
                     "validator double-signed; reporting"
                 );
-                self.chain.report_double_sign(e.encode().to_vec());
+                self.chain.report_double_sign(e.encode_evidence());
             }
         }
         self.inner.report(activity)
