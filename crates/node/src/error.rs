@@ -28,6 +28,10 @@ pub enum NodeError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The node was asked to run in a way it cannot (e.g. validator mode on a chain without a
+    /// consensus section).
+    #[error("configuration: {0}")]
+    Config(String),
     /// Other I/O at the edge (runtime, signals, threads).
     #[error("{context}: {source}")]
     Io {

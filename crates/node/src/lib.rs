@@ -8,6 +8,7 @@
 //! Entry points for the CLI: [`run()`] (foreground until a signal) and [`start`] (background,
 //! returns a [`RunningNode`] with its bound address).
 
+pub mod bft; // issue 7: the node as the BFT engine's chain
 pub mod core;
 pub mod error;
 mod http;
@@ -17,6 +18,7 @@ pub mod run;
 pub mod validator; // issue 7: validator mode's p2p network
 
 pub use crate::core::{CommittedBlock, CoreConfig, NodeCore, TxLookup, VerifiedTx};
+pub use bft::NodeChain;
 pub use error::{NodeError, SubmitError};
 pub use mempool::{Mempool, MempoolConfig, MempoolError};
 pub use run::{DB_FILE, NodeConfig, RunningNode, open_core, run, start};

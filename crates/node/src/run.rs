@@ -211,7 +211,15 @@ impl Shared {
         results
     }
 
-    fn publish(&self, committed: &CommittedBlock) {
+    /// Record the error that stops the node and start the shutdown.
+    pub(crate) fn fail(&self, error: NodeError) {
+        eprintln!("verity-node: {error}; stopping");
+        *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(error);
+        self.shutdown.send_replace(true);
+    }
+
+    /// Tell metrics, the committed-height watchers and the event stream about a committed block.
+    pub(crate) fn publish(&self, committed: &CommittedBlock) {
         let header = &committed.block.header;
         self.metrics.height.set(header.height as i64);
         self.metrics.blocks.inc();
@@ -282,9 +290,7 @@ fn sequencer(shared: Arc<Shared>, wake: mpsc::Receiver<Wake>, block_time: Durati
                 }
                 Ok((None, _, _)) => break,
                 Err(e) => {
-                    eprintln!("verity-node: {e}; stopping");
-                    *shared.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
-                    shared.shutdown.send_replace(true);
+                    shared.fail(e);
                     return;
                 }
             }
@@ -365,15 +371,22 @@ pub fn start(config: NodeConfig) -> Result<RunningNode, NodeError> {
         }
         None => None,
     };
-    let seq_shared = shared.clone();
-    let block_time = config.block_time;
-    let sequencer = std::thread::Builder::new()
-        .name("verity-sequencer".into())
-        .spawn(move || sequencer(seq_shared, wake_rx, block_time))
-        .map_err(|source| NodeError::Io {
-            context: "starting the sequencer thread".into(),
-            source,
-        })?;
+    // Validator mode: the BFT engine (on the p2p thread) produces blocks; otherwise the dev
+    // sequencer does.
+    let sequencer = if p2p.is_some() {
+        None
+    } else {
+        let seq_shared = shared.clone();
+        let block_time = config.block_time;
+        let handle = std::thread::Builder::new()
+            .name("verity-sequencer".into())
+            .spawn(move || sequencer(seq_shared, wake_rx, block_time))
+            .map_err(|source| NodeError::Io {
+                context: "starting the sequencer thread".into(),
+                source,
+            })?;
+        Some(handle)
+    };
     let app = crate::http::router(shared.clone());
     let mut stop = shared.shutdown.subscribe();
     let server = runtime.spawn(async move {
@@ -388,7 +401,7 @@ pub fn start(config: NodeConfig) -> Result<RunningNode, NodeError> {
         shared,
         runtime: Some(runtime),
         server: Some(server),
-        sequencer: Some(sequencer),
+        sequencer,
         p2p,
     })
 }

@@ -50,6 +50,24 @@ pub struct Tuning {
     /// Peers file for --p2p: `[[peer]]` tables with `address` and `socket`.
     #[arg(long, value_name = "FILE", requires = "p2p")]
     pub peers: Option<PathBuf>,
+    /// Validator mode: the validator's account key (a keystore v3 file, password from
+    /// VERITY_PASSWORD or a prompt), which signs its double-sign reports. Without it evidence of a
+    /// double sign is only logged.
+    #[arg(long, value_name = "FILE", requires = "p2p")]
+    pub validator_key: Option<PathBuf>,
+}
+
+/// Decrypt the keystore v3 file at `path`.
+fn load_validator_key(path: &Path) -> anyhow::Result<verity_ledger::SecretKey> {
+    let password = crate::cmd::keystore::read_password(false)?;
+    let bytes = eth_keystore::decrypt_key(path, password)
+        .map_err(|e| anyhow::anyhow!("cannot decrypt {}: {e}", path.display()))?;
+    let bytes: [u8; 32] = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("{} does not hold a 32-byte key", path.display()))?;
+    verity_ledger::SecretKey::from_secret_bytes(bytes)
+        .with_context(|| format!("{} does not hold a valid secp256k1 key", path.display()))
 }
 
 /// Hidden maintenance subcommands of `verity node`.
@@ -122,9 +140,14 @@ pub fn serve_with(
     let mut config = NodeConfig::new(data_dir, genesis, http);
     config.block_time = Duration::from_millis(tuning.block_time_ms.max(1));
     config.max_block_txs = tuning.max_block_txs;
+    let account_key = match &tuning.validator_key {
+        Some(path) => Some(load_validator_key(path)?),
+        None => None,
+    };
     config.p2p = tuning.p2p.map(|listen| verity_node::P2pNodeConfig {
         listen,
         peers_file: tuning.peers.clone(),
+        account_key,
     });
     let node = verity_node::start(config)
         .with_context(|| format!("cannot start the node in {}", data_dir.display()))?;
