@@ -45,6 +45,8 @@ enum Command {
     Node(cmd::node::NodeArgs),
     /// Run a one-node dev chain with funded dev accounts (resumes when started again).
     Devnet(cmd::devnet::DevnetArgs),
+    /// Start N validators on loopback as child processes (issue 7): `verity testnet --validators 4`.
+    Testnet(cmd::testnet::TestnetArgs),
     /// Show an account's balances.
     Balance(cmd::balance::BalanceArgs),
     /// Send tokens: `verity send --from KEY --to ADDR --amount 1.5 --token VTY`.
@@ -151,6 +153,7 @@ fn main() -> std::process::ExitCode {
         Command::Keys(c) => cmd::keys::run(&ctx, c),
         Command::Node(a) => cmd::node::run(&ctx, a),
         Command::Devnet(a) => cmd::devnet::run(&ctx, a),
+        Command::Testnet(a) => cmd::testnet::run(&ctx, a), // issue 7
         Command::Balance(a) => cmd::balance::run(&ctx, a),
         Command::Send(a) => cmd::send::run(&ctx, a),
         Command::Stake(c) => cmd::stake::run(&ctx, c),

@@ -31,6 +31,7 @@ pub mod sim; // issue 8: economics simulator
 pub mod stake;
 pub mod status;
 pub mod tbill; // issue 5: TBILL fund and oracle
+pub mod testnet; // issue 7: N local validators
 pub mod tx;
 
 use std::path::PathBuf;

@@ -1,0 +1,271 @@
+//! Issue 7's real-process test: `verity testnet --validators 4` on loopback runs four `verity node`
+//! processes that agree through the BFT engine over the encrypted p2p network. Transactions sent
+//! to different nodes are finalized on every node with the same state root; a validator killed
+//! with SIGKILL does not stop the other three; restarted from its data dir it catches up to the
+//! same blocks; Ctrl-C (SIGINT) to the testnet stops every node.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{get, post_raw, verity_bin};
+use serde_json::Value;
+use verity_ledger::genesis::dev_accounts;
+use verity_ledger::{Payload, SignedTransaction, TokenId, Transaction};
+
+/// A base port P with P..P+8 free (HTTP on P+2i, p2p on P+2i+1).
+fn free_base_port() -> u16 {
+    for attempt in 0..200u32 {
+        let seed = std::process::id()
+            .wrapping_mul(7919)
+            .wrapping_add(attempt * 104_729);
+        let p = 20_000 + (seed % 40_000) as u16;
+        if (p..p + 8).all(|q| TcpListener::bind(("127.0.0.1", q)).is_ok()) {
+            return p;
+        }
+    }
+    panic!("no 8 consecutive free ports on 127.0.0.1");
+}
+
+fn alive(pid: u64) -> bool {
+    Command::new("kill")
+        .args(["-0", &pid.to_string()])
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+fn kill(pid: u64, signal: &str) {
+    let _ = Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// The testnet process and every node pid it reported; all are killed on drop.
+struct Testnet {
+    child: Option<Child>,
+    pids: Vec<u64>,
+    urls: Vec<String>,
+    extra: Vec<Child>,
+}
+
+impl Drop for Testnet {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        for pid in &self.pids {
+            kill(*pid, "-KILL");
+        }
+        for c in &mut self.extra {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn start_testnet(dir: &Path, base: u16) -> Testnet {
+    let mut child = Command::new(verity_bin())
+        .args([
+            "--json",
+            "testnet",
+            "--validators",
+            "4",
+            "--base-port",
+            &base.to_string(),
+            "--data-dir",
+            dir.to_str().expect("utf-8 temp path"),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn verity testnet");
+    let stdout = child.stdout.take().expect("piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut net = Testnet {
+        child: Some(child),
+        pids: Vec::new(),
+        urls: Vec::new(),
+        extra: Vec::new(),
+    };
+    let line = rx
+        .recv_timeout(Duration::from_secs(120))
+        .expect("the testnet printed its start line within 120 s");
+    let v: Value = serde_json::from_str(&line).expect("start line is JSON");
+    assert_eq!(v["event"], "started", "{v}");
+    for n in v["nodes"].as_array().expect("nodes") {
+        net.pids.push(n["pid"].as_u64().expect("pid"));
+        net.urls.push(n["http"].as_str().expect("http").to_string());
+    }
+    assert_eq!(net.urls.len(), 4);
+    net
+}
+
+fn height(url: &str) -> Option<u64> {
+    let (s, v) = get(url, "/v1/status");
+    (s == 200).then(|| v["height"].as_u64()).flatten()
+}
+
+fn block_hash(url: &str, h: u64) -> Option<(String, String)> {
+    let (s, v) = get(url, &format!("/v1/blocks/{h}"));
+    if s != 200 {
+        return None;
+    }
+    let hash = v["hash"].as_str()?.to_string();
+    let root = v["header"]["state_root"].as_str()?.to_string();
+    Some((hash, root))
+}
+
+/// Wait until `f` holds, polling every 100 ms, or fail after `secs` naming `what`.
+fn wait_for(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out after {secs} s waiting for {what}");
+}
+
+/// Sign a transfer of `amount` VTY base units from dev account `from` with `nonce`.
+fn transfer(from: usize, nonce: u64, amount: u128) -> SignedTransaction {
+    let accounts = dev_accounts(4);
+    let (key, sender) = accounts[from];
+    SignedTransaction::sign(
+        Transaction {
+            chain_id: 1337,
+            sender,
+            nonce,
+            payload: Payload::Transfer {
+                to: accounts[(from + 1) % 4].1,
+                token: TokenId(0),
+                amount,
+            },
+        },
+        &key,
+    )
+}
+
+fn submit(url: &str, tx: &SignedTransaction) -> String {
+    let (s, v) = post_raw(url, "/v1/tx", &serde_json::to_vec(tx).expect("json"));
+    assert_eq!(s, 200, "transfer refused by {url}: {v}");
+    v["hash"].as_str().expect("hash").to_string()
+}
+
+fn committed(url: &str, hash: &str) -> bool {
+    let (s, v) = get(url, &format!("/v1/tx/{hash}"));
+    s == 200 && v["status"] == "committed"
+}
+
+/// All `urls` hold the same block (hash and state root) at the lowest height they all reached.
+fn assert_agree(urls: &[&str]) -> u64 {
+    let h = urls
+        .iter()
+        .map(|u| height(u).expect("status"))
+        .min()
+        .expect("urls");
+    let first = block_hash(urls[0], h).expect("block");
+    for u in &urls[1..] {
+        assert_eq!(
+            block_hash(u, h).expect("block"),
+            first,
+            "{u} disagrees at height {h}"
+        );
+    }
+    h
+}
+
+#[test]
+fn four_validators_finalize_survive_a_kill_and_catch_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let net_dir = dir.path().join("testnet");
+    let mut net = start_testnet(&net_dir, free_base_port());
+    let urls: Vec<String> = net.urls.clone();
+    let all: Vec<&str> = urls.iter().map(String::as_str).collect();
+
+    // Transactions to different nodes: account i sends through node i.
+    let mut nonces = [0u64; 4];
+    let mut hashes = Vec::new();
+    for round in 0..3 {
+        for (i, url) in all.iter().enumerate() {
+            hashes.push(submit(url, &transfer(i, nonces[i], 1 + round as u128)));
+            nonces[i] += 1;
+        }
+    }
+    wait_for(60, "every transfer finalized on every node", || {
+        hashes.iter().all(|h| all.iter().all(|u| committed(u, h)))
+    });
+    let h = assert_agree(&all);
+    assert!(h >= 1, "blocks were finalized");
+
+    // kill -9 validator 3: the other three keep finalizing transactions.
+    let victim = net.pids[3];
+    kill(victim, "-KILL");
+    wait_for(10, "validator 3 gone", || !alive(victim));
+    let live = &all[..3];
+    let before = height(live[0]).expect("status");
+    let mut later = Vec::new();
+    for (i, url) in live.iter().enumerate() {
+        later.push(submit(url, &transfer(i, nonces[i], 100)));
+        nonces[i] += 1;
+    }
+    wait_for(60, "transfers finalized with one validator down", || {
+        later.iter().all(|h| live.iter().all(|u| committed(u, h)))
+    });
+    assert!(height(live[0]).expect("status") > before, "height advanced");
+    assert_agree(live);
+
+    // Restart validator 3 with the command the testnet recorded: it catches up.
+    let command = std::fs::read_to_string(net_dir.join("node-3").join("command")).expect("command");
+    let mut argv = command.lines().filter(|l| !l.is_empty());
+    let exe = argv.next().expect("executable line");
+    let log = std::fs::OpenOptions::new()
+        .append(true)
+        .open(net_dir.join("node-3").join("node.log"))
+        .expect("log");
+    let restarted = Command::new(exe)
+        .args(argv)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("restart validator 3");
+    net.extra.push(restarted);
+    let target = height(live[0]).expect("status");
+    wait_for(90, "validator 3 caught up", || {
+        height(all[3]).is_some_and(|h| h >= target)
+    });
+    assert_eq!(
+        block_hash(all[3], target),
+        block_hash(live[0], target),
+        "the restarted validator holds the same block and state root"
+    );
+    for h in later.iter().chain(&hashes) {
+        assert!(committed(all[3], h), "{h} missing on the restarted node");
+    }
+
+    // Ctrl-C to the testnet stops the nodes it started.
+    let pid = net.child.as_ref().expect("testnet").id();
+    kill(u64::from(pid), "-INT");
+    let mut child = net.child.take().expect("testnet");
+    wait_for(60, "testnet exit", || {
+        matches!(child.try_wait(), Ok(Some(_)))
+    });
+    for pid in &net.pids[..3] {
+        assert!(!alive(*pid), "node {pid} still running after Ctrl-C");
+    }
+}
