@@ -269,3 +269,44 @@ fn four_validators_finalize_survive_a_kill_and_catch_up() {
         assert!(!alive(*pid), "node {pid} still running after Ctrl-C");
     }
 }
+
+/// `verity bench testnet` at a tiny size: both phases report finalized transfers and finality.
+#[test]
+fn bench_testnet_reports_both_phases() {
+    let out = Command::new(verity_bin())
+        .args([
+            "--json",
+            "bench",
+            "testnet",
+            "--txs",
+            "200",
+            "--accounts",
+            "10",
+            "--batch",
+            "50",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run verity bench testnet");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "bench failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_str(stdout.lines().last().expect("a line")).expect("json");
+    for (phase, live) in [("all_up", 4), ("one_down", 3)] {
+        let p = &v[phase];
+        assert_eq!(p["live_validators"], live, "{v}");
+        assert_eq!(p["transfers"], 200, "{v}");
+        assert!(
+            p["finalized_tx_per_sec"].as_f64().expect("tx/s") > 0.0,
+            "{v}"
+        );
+        assert_eq!(p["idle_finality_samples"], 20, "{v}");
+        assert!(
+            p["idle_finality_p50_ms"].as_f64().expect("p50") > 0.0,
+            "{v}"
+        );
+    }
+}

@@ -59,6 +59,22 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 100)]
         block_time_ms: u64,
     },
+    /// Finalized tx/s and time to finality of a local BFT testnet, all validators up and then
+    /// one killed (issue 7).
+    Testnet {
+        /// Validators (at least 2: the last one is killed for the second phase).
+        #[arg(long, default_value_t = 4)]
+        validators: u32,
+        /// Transfers per phase.
+        #[arg(long, default_value_t = 20_000)]
+        txs: usize,
+        /// Sending accounts (dev accounts after the validators').
+        #[arg(long, default_value_t = 200)]
+        accounts: u32,
+        /// Transfers per `POST /v1/txs` request.
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+    },
 }
 
 /// Run `verity bench …`.
@@ -77,6 +93,20 @@ pub fn run(ctx: &Ctx, cmd: BenchCmd) -> anyhow::Result<()> {
             concurrency,
             block_time_ms,
         } => bench_node(ctx, txs, accounts, batch, concurrency, block_time_ms),
+        BenchCmd::Testnet {
+            validators,
+            txs,
+            accounts,
+            batch,
+        } => super::bench_testnet::run(
+            ctx,
+            super::bench_testnet::TestnetBench {
+                validators,
+                txs,
+                accounts,
+                batch,
+            },
+        ),
     }
 }
 

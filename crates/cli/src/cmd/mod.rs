@@ -7,6 +7,7 @@ pub mod amount;
 pub mod asset; // issue 6: GPU assets
 pub mod balance;
 pub mod bench;
+pub mod bench_testnet; // issue 7: BFT testnet throughput and finality
 pub mod calc; // shared calculators (issue 5: amm-out/amm-in; tbill, ve-power)
 pub mod capacity; // issue 6: capacity tokens and their AMM
 pub mod chain;

@@ -51,7 +51,14 @@ pub struct TestnetArgs {
     /// Blocks per epoch (validator-set changes take effect at epoch boundaries).
     #[arg(long, default_value_t = 100)]
     pub epoch_length: u64,
+    /// Funded dev accounts (at most 10,000; default and minimum: one per validator). Validator i
+    /// is dev account i.
+    #[arg(long, default_value_t = 0)]
+    pub accounts: u32,
 }
+
+/// Most funded dev accounts a testnet genesis holds.
+pub const MAX_ACCOUNTS: u32 = 10_000;
 
 /// One validator of the testnet.
 #[derive(Debug, Clone)]
@@ -100,12 +107,18 @@ pub fn plan(args: &TestnetArgs) -> anyhow::Result<(Vec<Member>, Genesis)> {
             args.base_port
         );
     }
-    let accounts = dev_accounts(n);
+    if args.accounts > MAX_ACCOUNTS {
+        bail!(
+            "--accounts must be at most {MAX_ACCOUNTS} (got {})",
+            args.accounts
+        );
+    }
+    let accounts = dev_accounts(args.accounts.max(n));
     let addrs: Vec<Address> = accounts.iter().map(|a| a.1).collect();
     let mut genesis = Genesis::dev(&addrs);
     let mut members = Vec::new();
     genesis.validators = Vec::new();
-    for (i, address) in addrs.iter().enumerate() {
+    for (i, address) in addrs.iter().take(n as usize).enumerate() {
         let i = i as u32;
         let port = args.base_port + (2 * i) as u16;
         let p2p_key = p2p_public(p2p_seed(i))?;
@@ -379,10 +392,11 @@ pub fn run(ctx: &Ctx, args: TestnetArgs) -> anyhow::Result<()> {
             if let Ok(Some(status)) = c.try_wait() {
                 reported[i] = true;
                 if ctx.json {
-                    println!(
-                        "{}",
-                        json!({"event": "exited", "index": m.index, "status": status.to_string()})
-                    );
+                    // The reader may be gone (a script that only wanted the start line).
+                    use std::io::Write as _;
+                    let line =
+                        json!({"event": "exited", "index": m.index, "status": status.to_string()});
+                    let _ = writeln!(std::io::stdout(), "{line}");
                 } else {
                     eprintln!(
                         "validator {} exited ({status}); the others keep running. Restart it with the \
@@ -399,10 +413,14 @@ pub fn run(ctx: &Ctx, args: TestnetArgs) -> anyhow::Result<()> {
         std::thread::sleep(Duration::from_millis(200));
     }
     stop_all(&mut children, Duration::from_secs(10));
-    if ctx.json {
-        println!("{}", json!({"event": "stopped"}));
-    } else {
-        println!("testnet stopped");
+    {
+        use std::io::Write as _;
+        let line = if ctx.json {
+            json!({"event": "stopped"}).to_string()
+        } else {
+            "testnet stopped".to_string()
+        };
+        let _ = writeln!(std::io::stdout(), "{line}");
     }
     Ok(())
 }
@@ -417,6 +435,7 @@ mod tests {
             base_port: port,
             data_dir: PathBuf::from("/nonexistent"),
             epoch_length: 100,
+            accounts: 0,
         }
     }
 
