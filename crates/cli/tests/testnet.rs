@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{get, post_raw, verity_bin};
+use common::{get, post_raw, run_cli, run_json, verity_bin};
 use serde_json::Value;
 use verity_ledger::genesis::dev_accounts;
 use verity_ledger::{Payload, SignedTransaction, TokenId, Transaction};
@@ -71,13 +71,13 @@ impl Drop for Testnet {
     }
 }
 
-fn start_testnet(dir: &Path, base: u16) -> Testnet {
+fn start_testnet(dir: &Path, base: u16, validators: u32) -> Testnet {
     let mut child = Command::new(verity_bin())
         .args([
             "--json",
             "testnet",
             "--validators",
-            "4",
+            &validators.to_string(),
             "--base-port",
             &base.to_string(),
             "--data-dir",
@@ -110,7 +110,7 @@ fn start_testnet(dir: &Path, base: u16) -> Testnet {
         net.pids.push(n["pid"].as_u64().expect("pid"));
         net.urls.push(n["http"].as_str().expect("http").to_string());
     }
-    assert_eq!(net.urls.len(), 4);
+    assert_eq!(net.urls.len(), validators as usize);
     net
 }
 
@@ -193,7 +193,7 @@ fn assert_agree(urls: &[&str]) -> u64 {
 fn four_validators_finalize_survive_a_kill_and_catch_up() {
     let dir = tempfile::tempdir().expect("tempdir");
     let net_dir = dir.path().join("testnet");
-    let mut net = start_testnet(&net_dir, free_base_port());
+    let mut net = start_testnet(&net_dir, free_base_port(), 4);
     let urls: Vec<String> = net.urls.clone();
     let all: Vec<&str> = urls.iter().map(String::as_str).collect();
 
@@ -309,4 +309,85 @@ fn bench_testnet_reports_both_phases() {
             "{v}"
         );
     }
+}
+
+/// Agent messaging between two real validator processes: `verity agent peers` lists the other
+/// validator by its ledger address, three messages arrive in order with the sender's address, and
+/// a message to an address without a registered p2p key is refused.
+#[test]
+fn agent_messages_between_two_real_nodes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let net = start_testnet(&dir.path().join("testnet"), free_base_port(), 2);
+    let accounts = dev_accounts(2);
+    let (a, b) = (accounts[0].1.to_string(), accounts[1].1.to_string());
+    // `verity --json --node URL_i ARGS…`
+    let run = |i: usize, args: &[&str]| -> (bool, Value) {
+        let mut full = vec!["--node", net.urls[i].as_str()];
+        full.extend_from_slice(args);
+        run_json(&full, &[])
+    };
+
+    wait_for(30, "node 0 lists node 1 as a peer", || {
+        let (ok, v) = run(0, &["agent", "peers"]);
+        ok && v["peers"].as_array().is_some_and(|p| {
+            p.iter()
+                .any(|x| x["address"] == b.as_str() && x["is_self"] == false)
+        })
+    });
+    let (ok, v) = run(0, &["agent", "peers"]);
+    assert!(ok, "{v}");
+    assert_eq!(
+        v["address"],
+        a.as_str(),
+        "node 0 is validator 0's agent: {v}"
+    );
+
+    for i in 0..3 {
+        let text = format!("hello #{i}");
+        let (ok, v) = run(0, &["agent", "send", "--to", &b, "--message", &text]);
+        assert!(ok, "send {i}: {v}");
+        assert_eq!(v["from"], a.as_str());
+    }
+    let mut got: Vec<Value> = Vec::new();
+    wait_for(30, "three messages at node 1", || {
+        let (ok, v) = run(1, &["agent", "recv"]);
+        if ok && let Some(m) = v["messages"].as_array() {
+            got.extend(m.iter().cloned());
+        }
+        got.len() >= 3
+    });
+    let bodies: Vec<&str> = got
+        .iter()
+        .map(|m| m["body"].as_str().expect("body"))
+        .collect();
+    assert_eq!(
+        bodies,
+        ["hello #0", "hello #1", "hello #2"],
+        "in order: {got:?}"
+    );
+    assert!(got.iter().all(|m| m["from"] == a.as_str()), "{got:?}");
+
+    let stranger = verity_ledger::Address([0x42; 20]).to_string();
+    let (ok, out, err) = run_cli(
+        &[
+            "--node",
+            &net.urls[0],
+            "agent",
+            "send",
+            "--to",
+            &stranger,
+            "--message",
+            "hi",
+        ],
+        &[],
+    );
+    assert!(
+        !ok,
+        "a message to an unregistered address must be refused: {out}"
+    );
+    assert!(
+        format!("{out}{err}").to_lowercase().contains("regist"),
+        "the refusal names the missing registration: {out}{err}"
+    );
+    drop(net);
 }
