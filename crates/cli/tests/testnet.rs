@@ -391,3 +391,158 @@ fn agent_messages_between_two_real_nodes() {
     );
     drop(net);
 }
+
+/// A TCP relay on 127.0.0.1 that forwards every connection to `target` and records every byte
+/// it carries, both ways.
+fn relay(target: std::net::SocketAddr) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<u8>>>) {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("relay port");
+    let port = listener.local_addr().expect("addr").port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    std::thread::spawn(move || {
+        for inbound in listener.incoming().map_while(Result::ok) {
+            let Ok(outbound) = std::net::TcpStream::connect(target) else {
+                continue;
+            };
+            for (mut from, mut to) in [
+                (
+                    inbound.try_clone().expect("clone"),
+                    outbound.try_clone().expect("clone"),
+                ),
+                (outbound, inbound),
+            ] {
+                let record = record.clone();
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 16 * 1024];
+                    while let Ok(n) = from.read(&mut buf) {
+                        if n == 0 || to.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                        record
+                            .lock()
+                            .expect("relay lock")
+                            .extend_from_slice(&buf[..n]);
+                    }
+                    let _ = to.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        }
+    });
+    (port, seen)
+}
+
+/// Every byte between two validators passes through recording relays: blocks still finalize and
+/// an agent message arrives, yet neither the message text nor a transaction's signature appear in
+/// the recorded bytes (the links are encrypted).
+#[test]
+fn links_between_validators_are_encrypted_on_the_wire() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let net_dir = dir.path().join("testnet");
+    // Let `verity testnet` write the genesis, keys and command lines, then stop it.
+    let mut net = start_testnet(&net_dir, free_base_port(), 2);
+    let mut child = net.child.take().expect("testnet");
+    kill(u64::from(child.id()), "-INT");
+    wait_for(30, "testnet exit", || {
+        matches!(child.try_wait(), Ok(Some(_)))
+    });
+    net.pids.clear();
+
+    // Point both validators' peer entries at recording relays in front of their real ports.
+    let accounts = dev_accounts(2);
+    let mut peers = String::new();
+    let mut records = Vec::new();
+    let mut urls = Vec::new();
+    for (i, (_, address)) in accounts.iter().enumerate() {
+        let command = std::fs::read_to_string(net_dir.join(format!("node-{i}")).join("command"))
+            .expect("cmd");
+        let argv: Vec<&str> = command.lines().filter(|l| !l.is_empty()).collect();
+        let arg = |flag: &str| argv[argv.iter().position(|a| *a == flag).expect(flag) + 1];
+        let p2p: std::net::SocketAddr = arg("--p2p").parse().expect("p2p addr");
+        urls.push(format!("http://{}", arg("--http")));
+        let (port, seen) = relay(p2p);
+        records.push(seen);
+        peers.push_str(&format!(
+            "[[peer]]\naddress = \"{address}\"\nsocket = \"127.0.0.1:{port}\"\n\n"
+        ));
+    }
+    std::fs::write(net_dir.join("peers.toml"), peers).expect("peers");
+    for i in 0..2 {
+        let command = std::fs::read_to_string(net_dir.join(format!("node-{i}")).join("command"))
+            .expect("cmd");
+        let mut argv = command.lines().filter(|l| !l.is_empty());
+        let exe = argv.next().expect("exe");
+        net.extra.push(
+            Command::new(exe)
+                .args(argv)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start validator"),
+        );
+    }
+    for u in &urls {
+        wait_for(60, "validator serving", || height(u).is_some());
+    }
+
+    // Consensus and a transaction cross the relays.
+    let tx = transfer(0, 0, 7);
+    let hash = submit(&urls[0], &tx);
+    wait_for(60, "transfer finalized on both", || {
+        urls.iter().all(|u| committed(u, &hash))
+    });
+    let secret = "attack at dawn: the-plaintext-marker-7f3a";
+    let (ok, v) = run_json(
+        &[
+            "--node",
+            &urls[0],
+            "agent",
+            "send",
+            "--to",
+            &accounts[1].1.to_string(),
+            "--message",
+            secret,
+        ],
+        &[],
+    );
+    assert!(ok, "{v}");
+    let mut got = Vec::new();
+    wait_for(30, "the message at validator 1", || {
+        let (ok, v) = run_json(&["--node", &urls[1], "agent", "recv"], &[]);
+        if ok && let Some(m) = v["messages"].as_array() {
+            got.extend(m.iter().cloned());
+        }
+        !got.is_empty()
+    });
+    assert_eq!(got[0]["body"], secret);
+
+    let wire: Vec<u8> = records
+        .iter()
+        .flat_map(|r| r.lock().expect("relay lock").clone())
+        .collect();
+    assert!(
+        wire.len() > 1_000,
+        "the relays carried the traffic ({} bytes)",
+        wire.len()
+    );
+    let contains = |needle: &[u8]| wire.windows(needle.len()).any(|w| w == needle);
+    assert!(
+        !contains(secret.as_bytes()),
+        "the message text crossed the wire in the clear"
+    );
+    assert!(
+        !contains(b"attack at dawn"),
+        "part of the message crossed in the clear"
+    );
+    assert!(
+        !contains(&tx.signature.0[..32]),
+        "the tx signature crossed in the clear"
+    );
+    let sig_hex = hex::encode(&tx.signature.0[..16]);
+    assert!(
+        !contains(sig_hex.as_bytes()),
+        "the tx JSON crossed in the clear"
+    );
+}
