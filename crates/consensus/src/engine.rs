@@ -149,6 +149,8 @@ impl Provider for EpochSchemes {
     }
 }
 
+/// A head that has not moved for this long asks peers for its epoch's last finalized block.
+const CATCH_UP_AFTER: Duration = Duration::from_secs(2);
 const PAGE_SIZE: NonZeroU16 = NonZeroU16::new(1024).expect("non-zero");
 const PAGE_CACHE: NonZeroUsize = NonZeroUsize::new(64).expect("non-zero");
 const WRITE_BUFFER: NonZeroUsize = NonZeroUsize::new(1024 * 1024).expect("non-zero");
@@ -296,6 +298,41 @@ where
     .await;
     let (updates_tx, updates_rx) = mpsc::unbounded();
     actor.start(FinalizerMailbox(updates_tx), buffer, resolver);
+
+    // Catch-up across epoch boundaries: simplex only carries the current epoch's messages, so a
+    // validator that was down while its epoch ended hears nothing that would make marshal
+    // backfill the rest of that epoch. When its head stalls it asks the epoch's validators for
+    // the finalized last block of its epoch (verifiable with the scheme it has); marshal fetches
+    // it and its missing ancestors, the finalizer applies them, the epoch changes, and so on.
+    {
+        let marshal = marshal.clone();
+        let chain = chain.clone();
+        let me = me.clone();
+        context.child("catch_up").spawn(move |ctx| async move {
+            let mut last = chain.head().height;
+            loop {
+                ctx.sleep(CATCH_UP_AFTER).await;
+                let head = chain.head().height;
+                if head != last {
+                    last = head;
+                    continue;
+                }
+                let epoch = (head + 1) / epoch_length;
+                let boundary = (epoch + 1) * epoch_length - 1;
+                let Ok(set) = chain.with_state(|s| finalizer::participants(s, epoch)) else {
+                    continue;
+                };
+                let targets: Vec<ed25519::PublicKey> =
+                    set.iter().filter(|p| **p != me).cloned().collect();
+                if let Ok(targets) = commonware_utils::vec::NonEmptyVec::try_from(targets) {
+                    marshal.hint_finalized(
+                        commonware_consensus::types::Height::new(boundary),
+                        targets,
+                    );
+                }
+            }
+        });
+    }
 
     let (epochs_tx, mut epochs_rx) = mpsc::unbounded();
     let fin_chain = chain.clone();
