@@ -114,6 +114,34 @@ fn start_testnet(dir: &Path, base: u16, validators: u32) -> Testnet {
     net
 }
 
+/// The command line `verity testnet` recorded for validator `i` (`DIR/node-i/command`, the
+/// executable then one argument per line).
+fn recorded_command(net_dir: &Path, i: usize) -> Vec<String> {
+    let path = net_dir.join(format!("node-{i}")).join("command");
+    std::fs::read_to_string(&path)
+        .expect("the testnet records each node's command")
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// Start validator `i` again with its recorded command, its output appended to its `node.log`.
+fn restart_node(net_dir: &Path, i: usize) -> Child {
+    let argv = recorded_command(net_dir, i);
+    let log = std::fs::OpenOptions::new()
+        .append(true)
+        .open(net_dir.join(format!("node-{i}")).join("node.log"))
+        .expect("node log");
+    Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("restart the validator")
+}
+
 fn height(url: &str) -> Option<u64> {
     let (s, v) = get(url, "/v1/status");
     (s == 200).then(|| v["height"].as_u64()).flatten()
@@ -230,21 +258,7 @@ fn four_validators_finalize_survive_a_kill_and_catch_up() {
     assert_agree(live);
 
     // Restart validator 3 with the command the testnet recorded: it catches up.
-    let command = std::fs::read_to_string(net_dir.join("node-3").join("command")).expect("command");
-    let mut argv = command.lines().filter(|l| !l.is_empty());
-    let exe = argv.next().expect("executable line");
-    let log = std::fs::OpenOptions::new()
-        .append(true)
-        .open(net_dir.join("node-3").join("node.log"))
-        .expect("log");
-    let restarted = Command::new(exe)
-        .args(argv)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .spawn()
-        .expect("restart validator 3");
-    net.extra.push(restarted);
+    net.extra.push(restart_node(&net_dir, 3));
     let target = height(live[0]).expect("status");
     wait_for(90, "validator 3 caught up", || {
         height(all[3]).is_some_and(|h| h >= target)
@@ -455,10 +469,8 @@ fn links_between_validators_are_encrypted_on_the_wire() {
     let mut records = Vec::new();
     let mut urls = Vec::new();
     for (i, (_, address)) in accounts.iter().enumerate() {
-        let command = std::fs::read_to_string(net_dir.join(format!("node-{i}")).join("command"))
-            .expect("cmd");
-        let argv: Vec<&str> = command.lines().filter(|l| !l.is_empty()).collect();
-        let arg = |flag: &str| argv[argv.iter().position(|a| *a == flag).expect(flag) + 1];
+        let argv = recorded_command(&net_dir, i);
+        let arg = |flag: &str| argv[argv.iter().position(|a| a == flag).expect(flag) + 1].as_str();
         let p2p: std::net::SocketAddr = arg("--p2p").parse().expect("p2p addr");
         urls.push(format!("http://{}", arg("--http")));
         let (port, seen) = relay(p2p);
@@ -469,19 +481,7 @@ fn links_between_validators_are_encrypted_on_the_wire() {
     }
     std::fs::write(net_dir.join("peers.toml"), peers).expect("peers");
     for i in 0..2 {
-        let command = std::fs::read_to_string(net_dir.join(format!("node-{i}")).join("command"))
-            .expect("cmd");
-        let mut argv = command.lines().filter(|l| !l.is_empty());
-        let exe = argv.next().expect("exe");
-        net.extra.push(
-            Command::new(exe)
-                .args(argv)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start validator"),
-        );
+        net.extra.push(restart_node(&net_dir, i));
     }
     for u in &urls {
         wait_for(60, "validator serving", || height(u).is_some());

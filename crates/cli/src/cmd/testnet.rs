@@ -27,9 +27,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::Args;
 use serde_json::json;
+use verity_ledger::Address;
 use verity_ledger::genesis::{DEV_VALIDATOR_STAKE, Genesis, GenesisValidator, dev_accounts};
-use verity_ledger::validators::{self, ConsensusParams};
-use verity_ledger::{Address, Payload};
+use verity_ledger::validators::ConsensusParams;
+use verity_p2p::{PeerAddr, PeersFile, identity};
 
 use super::Ctx;
 
@@ -82,14 +83,6 @@ fn p2p_seed(i: u32) -> [u8; 32] {
     verity_primitives::keccak256(format!("verity-testnet-p2p-{i}").as_bytes()).0
 }
 
-fn p2p_public(seed: [u8; 32]) -> anyhow::Result<[u8; 32]> {
-    let key = validators::private_key_from_seed(seed);
-    match validators::registration_payload(&key, 0, &Address::ZERO) {
-        Payload::RegisterP2pKey { key, .. } => Ok(key),
-        other => bail!("expected a p2p key registration, got {}", other.type_name()),
-    }
-}
-
 /// The testnet's members and genesis for `args` (pure: no files touched).
 pub fn plan(args: &TestnetArgs) -> anyhow::Result<(Vec<Member>, Genesis)> {
     let n = args.validators;
@@ -121,7 +114,7 @@ pub fn plan(args: &TestnetArgs) -> anyhow::Result<(Vec<Member>, Genesis)> {
     for (i, address) in addrs.iter().take(n as usize).enumerate() {
         let i = i as u32;
         let port = args.base_port + (2 * i) as u16;
-        let p2p_key = p2p_public(p2p_seed(i))?;
+        let p2p_key = identity::public_of(&identity::from_seed_bytes(p2p_seed(i)));
         genesis.validators.push(GenesisValidator {
             address: *address,
             stake: DEV_VALIDATOR_STAKE,
@@ -163,19 +156,13 @@ fn prepare(args: &TestnetArgs, members: &[Member], genesis: &Genesis) -> anyhow:
     } else {
         fs::write(&gpath, &text).with_context(|| format!("cannot write {}", gpath.display()))?;
     }
-    let mut peers = String::new();
     for m in members {
-        peers.push_str(&format!(
-            "[[peer]]\naddress = \"{}\"\nsocket = \"{}\"\n\n",
-            m.address, m.p2p
-        ));
         fs::create_dir_all(&m.dir).with_context(|| format!("cannot create {}", m.dir.display()))?;
-        let key_file = m.dir.join("p2p.key");
-        let want = hex::encode(p2p_seed(m.index));
+        let key_file = identity::key_path(&m.dir);
+        let want = identity::from_seed_bytes(p2p_seed(m.index));
         if key_file.exists() {
-            let have = fs::read_to_string(&key_file)
-                .with_context(|| format!("cannot read {}", key_file.display()))?;
-            if have.trim() != want {
+            let have = identity::load(&key_file)?;
+            if identity::seed_bytes(&have) != identity::seed_bytes(&want) {
                 bail!(
                     "{} is not validator {}'s testnet key; delete {}",
                     key_file.display(),
@@ -184,27 +171,21 @@ fn prepare(args: &TestnetArgs, members: &[Member], genesis: &Genesis) -> anyhow:
                 );
             }
         } else {
-            write_private(&key_file, &format!("{want}\n"))?;
+            identity::save(&key_file, &want)?;
         }
     }
-    fs::write(args.data_dir.join("peers.toml"), peers).context("cannot write peers.toml")?;
+    let peers = PeersFile {
+        peers: members
+            .iter()
+            .map(|m| PeerAddr {
+                address: m.address,
+                socket: m.p2p,
+            })
+            .collect(),
+    };
+    fs::write(args.data_dir.join("peers.toml"), peers.to_toml())
+        .context("cannot write peers.toml")?;
     Ok(gpath)
-}
-
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    f.write_all(text.as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// The command line that starts member `m` (after the executable).
